@@ -1,0 +1,13 @@
+"""The blueprints Paved serves, by XR kind."""
+
+from typing import Any
+
+from functions.blueprints import bucket
+from functions.kit.blueprint import Blueprint
+
+BLUEPRINTS: dict[str, Blueprint[Any]] = {
+    blueprint.kind: blueprint
+    for blueprint in (
+        bucket.BLUEPRINT,
+    )
+}

@@ -1,0 +1,179 @@
+"""`paved`: serve the function, render a claim, generate the package files. Thin by design."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from crossplane.function import cli as sdkcli
+from crossplane.function import logging
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from functions import simulate
+from functions.blueprints import BLUEPRINTS
+from functions.kit.observed import lookup
+from functions.runner import DEFAULT_TTL_SECONDS, FunctionRunner
+from functions.server import serve_async
+
+
+@click.group()
+def main() -> None:
+    """Paved: Crossplane composition functions for clusters, databases and buckets."""
+
+
+@main.command()
+@sdkcli.standard_options
+@click.option(
+    "--response-ttl",
+    type=click.IntRange(1, 86400),
+    default=DEFAULT_TTL_SECONDS,
+    show_default=True,
+    envvar="RESPONSE_TTL",
+    help="Seconds Crossplane may cache a response (a Composition's input can override it).",
+)
+def serve(
+    *,
+    debug: bool,
+    address: str,
+    tls_certs_dir: str | None,
+    insecure: bool,
+    max_recv_message_size: int,
+    max_send_message_size: int | None,
+    response_ttl: int,
+) -> None:
+    """Serve the composition function over gRPC (what Crossplane calls)."""
+    logging.configure(level=logging.Level.DEBUG if debug else logging.Level.INFO)
+    send = max_send_message_size or max_recv_message_size
+    options = [
+        ("grpc.max_receive_message_length", max_recv_message_size * 1024 * 1024),
+        ("grpc.max_send_message_length", send * 1024 * 1024),
+    ]
+    try:
+        asyncio.run(
+            serve_async(
+                FunctionRunner(ttl_seconds=response_ttl),
+                address,
+                tls_certs_dir=tls_certs_dir,
+                insecure=insecure,
+                options=options,
+            )
+        )
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+
+
+@main.command()
+@click.argument("composite", type=click.File("r"))
+@click.option(
+    "--observed",
+    "observed_file",
+    type=click.File("r"),
+    help="YAML documents of observed composed resources, each annotated with "
+    "crossplane.io/composition-resource-name.",
+)
+@click.option(
+    "--until-ready",
+    is_flag=True,
+    help="Replay reconciles with every composed resource becoming Ready, and show the final state.",
+)
+@click.option("--no-xr", is_flag=True, help="Print only the composed resources.")
+def render(composite: Any, observed_file: Any, until_ready: bool, no_xr: bool) -> None:
+    """Show what a claim or XR (YAML file) composes, like `crossplane render`."""
+    document = yaml.safe_load(composite)
+    if not isinstance(document, dict):
+        raise click.UsageError("the file must hold one claim or composite resource")
+    claim_kinds = {b.claim_kind for b in BLUEPRINTS.values()}
+    xr = simulate.as_xr(document, claim_kinds)
+    runner = FunctionRunner()
+    if until_ready:
+        rounds = simulate.replay(runner.run, xr)
+        req, rsp = rounds[-1].request, rounds[-1].response
+        click.echo(f"# {len(rounds)} reconciles until nothing changed", err=True)
+    else:
+        observed = _read_observed(observed_file) if observed_file else {}
+        req = simulate.request(xr, observed)
+        rsp = runner.run(req)
+    for result in rsp.results:
+        click.echo(f"# {fnv1.Severity.Name(result.severity)}: {result.message}", err=True)
+    documents = [] if no_xr else [_xr_with_status(req, rsp)]
+    for key, resource in simulate.desired_resources(rsp).items():
+        resource.setdefault("metadata", {}).setdefault("annotations", {})[
+            simulate.COMPOSITION_RESOURCE_NAME
+        ] = key
+        documents.append(resource)
+    click.echo(yaml.safe_dump_all(documents, sort_keys=True, explicit_start=True), nl=False)
+    if any(r.severity == fnv1.SEVERITY_FATAL for r in rsp.results):
+        sys.exit(1)
+
+
+def _read_observed(stream: Any) -> dict[str, simulate.ObservedResource]:
+    observed = {}
+    for document in yaml.safe_load_all(stream):
+        if not document:
+            continue
+        annotations = (document.get("metadata") or {}).get("annotations") or {}
+        key = annotations.get(simulate.COMPOSITION_RESOURCE_NAME)
+        if not key:
+            raise click.UsageError(
+                f"observed {document.get('kind')} has no {simulate.COMPOSITION_RESOURCE_NAME} annotation"
+            )
+        observed[key] = simulate.ObservedResource(document)
+    return observed
+
+
+def _xr_with_status(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> dict[str, Any]:
+    xr = lookup(req.observed.composite.resource)
+    status = dict(xr.get("status") or {})
+    status.update(lookup(rsp.desired.composite.resource, "status") or {})
+    if rsp.conditions:
+        status["conditions"] = [
+            {
+                "type": c.type,
+                "status": fnv1.Status.Name(c.status).removeprefix("STATUS_CONDITION_").title(),
+                "reason": c.reason,
+                **({"message": c.message} if c.message else {}),
+            }
+            for c in rsp.conditions
+        ]
+    if status:
+        xr["status"] = status
+    return xr
+
+
+@main.command()
+@click.option(
+    "--check", is_flag=True, help="Fail if the committed files differ from what would be generated."
+)
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    show_default=True,
+    help="The repository root.",
+)
+def generate(check: bool, root: Path) -> None:
+    """Write xrds/, compositions/ and package/input/ from the blueprints' models."""
+    from functions.generate import generated_files
+
+    stale = []
+    for relative, content in generated_files().items():
+        path = root / relative
+        current = path.read_text() if path.exists() else None
+        if current == content:
+            continue
+        stale.append(relative)
+        if not check:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
+    for relative in stale:
+        click.echo(f"{'stale' if check else 'wrote'}: {relative}")
+    if check and stale:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""A blueprint: one XR kind, its parameter and status models, and the function that composes it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic
+
+from pydantic import BaseModel
+
+from functions.kit.composite import P, Composite
+from functions.kit.desired import Desired
+
+GROUP = "platform.paved.dev"
+VERSION = "v1alpha1"
+
+
+@dataclass(frozen=True)
+class Blueprint(Generic[P]):
+    kind: str  # XBucket
+    claim_kind: str  # Bucket
+    description: str
+    parameters: type[P]
+    status: type[BaseModel]  # the blueprint's own status fields, e.g. {bucket: {...}}
+    compose: Callable[[Composite[P], Desired], None]
+    # Connection detail keys the XR publishes (the XRD's connectionSecretKeys in claim mode).
+    connection_keys: tuple[str, ...] = ()
+    # Printer columns for the XRD: (name, JSONPath, type).
+    columns: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def plural(self) -> str:
+        return self.kind.lower() + "s"
+
+    @property
+    def claim_plural(self) -> str:
+        return self.claim_kind.lower() + "s"
+
+    @property
+    def api_version(self) -> str:
+        return f"{GROUP}/{VERSION}"
+
+    def run(self, composite: Composite[Any], out: Desired) -> None:
+        self.compose(composite, out)
+        out.finish()

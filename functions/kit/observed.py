@@ -1,0 +1,114 @@
+"""Observed resources, read lazily straight from the request's protobuf Structs.
+
+Converting a whole observed state to dicts costs more than the rest of a compose, so a blueprint
+reads only the fields it needs, when it needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from google.protobuf import struct_pb2
+
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+
+
+def _plain(value: struct_pb2.Value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        return {k: _plain(v) for k, v in value.struct_value.fields.items()}
+    if kind == "list_value":
+        return [_plain(v) for v in value.list_value.values]
+    if kind == "number_value":
+        number = value.number_value
+        return int(number) if number.is_integer() else number
+    if kind == "null_value" or kind is None:
+        return None
+    return getattr(value, kind)
+
+
+def lookup(struct: struct_pb2.Struct, *path: str) -> Any:
+    """The plain-Python value at `path` inside `struct`, or None when any step is missing."""
+    fields = struct.fields
+    for depth, key in enumerate(path):
+        if key not in fields:
+            return None
+        value = fields[key]
+        if depth == len(path) - 1:
+            return _plain(value)
+        if value.WhichOneof("kind") != "struct_value":
+            return None
+        fields = value.struct_value.fields
+    return {k: _plain(v) for k, v in fields.items()}
+
+
+class Observed:
+    """One observed composed resource."""
+
+    __slots__ = ("_resource",)
+
+    def __init__(self, resource: fnv1.Resource) -> None:
+        self._resource = resource
+
+    def get(self, *path: str) -> Any:
+        """A field by path, e.g. `observed.get("status", "atProvider", "arn")`; None if absent."""
+        return lookup(self._resource.resource, *path)
+
+    def at_provider(self, field: str) -> Any:
+        return lookup(self._resource.resource, "status", "atProvider", field)
+
+    def condition(self, type_: str) -> dict[str, Any] | None:
+        for condition in self.get("status", "conditions") or ():
+            if isinstance(condition, dict) and condition.get("type") == type_:
+                return condition
+        return None
+
+    @property
+    def has_conditions(self) -> bool:
+        return bool(self.get("status", "conditions"))
+
+    @property
+    def ready(self) -> bool:
+        """Ready condition True; a resource that never carries conditions is ready once it exists."""
+        condition = self.condition("Ready")
+        if condition is None:
+            return not self._is_managed()
+        return condition.get("status") == "True"
+
+    def not_ready_reason(self) -> str:
+        condition = self.condition("Ready") or self.condition("Synced")
+        if condition is None:
+            return "being created"
+        parts = [condition.get("reason") or "NotReady", condition.get("message") or ""]
+        return ": ".join(p for p in parts if p)
+
+    @property
+    def connection_details(self) -> Mapping[str, bytes]:
+        return self._resource.connection_details
+
+    def _is_managed(self) -> bool:
+        # Managed resources (anything with spec.forProvider) always report a Ready condition
+        # eventually; until they do they are not ready. Secrets, ProviderConfigs and Usages don't.
+        spec = self._resource.resource.fields.get("spec")
+        return spec is not None and "forProvider" in spec.struct_value.fields
+
+
+class ObservedResources(Mapping[str, Observed]):
+    """The observed composed resources by composition resource name, wrapped on demand."""
+
+    __slots__ = ("_resources",)
+
+    def __init__(self, resources: Mapping[str, fnv1.Resource]) -> None:
+        self._resources = resources
+
+    def __getitem__(self, name: str) -> Observed:
+        if name not in self._resources:
+            raise KeyError(name)
+        return Observed(self._resources[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._resources)
+
+    def __len__(self) -> int:
+        return len(self._resources)

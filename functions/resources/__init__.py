@@ -1,0 +1,1 @@
+"""Builders for the kinds Paved composes, shared by the blueprints."""

@@ -1,0 +1,228 @@
+"""A stand-in for Crossplane and the providers: build requests, fake observed state, replay reconciles.
+
+Used by `paved render --until-ready`, the tests' reconcile replays and the benchmark. The fake
+provider answers like the real ones do: `status.atProvider` echoes `forProvider` plus the computed
+fields (ids, ARNs, endpoints), Ready and Synced conditions, and connection details where the real
+provider writes them.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from functions.kit.names import short_hash
+from functions.kit.observed import lookup
+
+COMPOSITION_RESOURCE_NAME = "crossplane.io/composition-resource-name"
+TRANSITION_TIME = "2026-01-01T00:00:00Z"
+ACCOUNT_ID = "123456789012"
+
+
+@dataclass
+class ObservedResource:
+    resource: dict[str, Any]
+    connection_details: dict[str, bytes] = field(default_factory=dict)
+
+
+# -- requests ---------------------------------------------------------------------------------
+
+
+def claim_to_xr(claim: dict[str, Any]) -> dict[str, Any]:
+    """The cluster-scoped XR Crossplane creates for a claim (kind Bucket -> XBucket)."""
+    metadata = claim.get("metadata") or {}
+    name = metadata.get("name", "claim")
+    namespace = metadata.get("namespace", "default")
+    return {
+        "apiVersion": claim.get("apiVersion"),
+        "kind": "X" + str(claim.get("kind")),
+        "metadata": {
+            "name": f"{name}-{short_hash(namespace, name, length=5)}",
+            "labels": {
+                "crossplane.io/claim-name": name,
+                "crossplane.io/claim-namespace": namespace,
+            },
+        },
+        "spec": {
+            **copy.deepcopy(claim.get("spec") or {}),
+            "claimRef": {
+                "apiVersion": claim.get("apiVersion"),
+                "kind": claim.get("kind"),
+                "name": name,
+                "namespace": namespace,
+            },
+        },
+    }
+
+
+def as_xr(document: dict[str, Any], claim_kinds: set[str]) -> dict[str, Any]:
+    """A claim becomes its XR; an XR is taken as it is."""
+    return claim_to_xr(document) if document.get("kind") in claim_kinds else document
+
+
+def request(
+    xr: dict[str, Any],
+    observed: Mapping[str, ObservedResource] | None = None,
+    *,
+    required: Mapping[str, list[dict[str, Any]]] | None = None,
+    input_: dict[str, Any] | None = None,
+    tag: str = "",
+) -> fnv1.RunFunctionRequest:
+    req = fnv1.RunFunctionRequest(meta=fnv1.RequestMeta(tag=tag))
+    req.observed.composite.resource.update(xr)
+    for key, item in sorted((observed or {}).items()):
+        target = req.observed.resources[key]
+        target.resource.update(item.resource)
+        for name, value in item.connection_details.items():
+            target.connection_details[name] = value
+    for name, items in (required or {}).items():
+        resources = req.required_resources[name]
+        for item in items:
+            resources.items.add().resource.update(item)
+    if input_ is not None:
+        req.input.update(input_)
+    return req
+
+
+def desired_resources(rsp: fnv1.RunFunctionResponse) -> dict[str, dict[str, Any]]:
+    return {key: lookup(value.resource) for key, value in sorted(rsp.desired.resources.items())}
+
+
+# -- the fake provider ------------------------------------------------------------------------
+
+
+def fake_id(prefix: str, *parts: str) -> str:
+    return f"{prefix}-{short_hash(*parts, length=17)}"
+
+
+def _arn(service: str, region: str, resource: str) -> str:
+    return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource}"
+
+
+def _bucket(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+    return {"arn": f"arn:aws:s3:::{external_name}", "bucketDomainName": f"{external_name}.s3.amazonaws.com"}, {}
+
+
+def _kms_key(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+    region = r["spec"]["forProvider"].get("region", "us-east-1")
+    return {"arn": _arn("kms", region, f"key/{external_name}"), "keyId": external_name}, {}
+
+
+# Per-kind computed fields and connection details, keyed by kind. Blueprints' kinds register here.
+Fake = Callable[[dict[str, Any], str], tuple[dict[str, Any], dict[str, bytes]]]
+FAKES: dict[str, Fake] = {
+    "Bucket": _bucket,
+    "Key": _kms_key,
+}
+
+
+def observe(key: str, desired: dict[str, Any], *, ready: bool = True) -> ObservedResource:
+    """What Crossplane would observe once the provider has created `desired`."""
+    resource = copy.deepcopy(desired)
+    metadata = resource.setdefault("metadata", {})
+    annotations = metadata.setdefault("annotations", {})
+    annotations[COMPOSITION_RESOURCE_NAME] = key
+    external_name = annotations.get("crossplane.io/external-name") or fake_id(
+        "id", metadata.get("namespace", ""), metadata.get("name", key)
+    )
+    metadata["uid"] = short_hash("uid", metadata.get("namespace", ""), metadata.get("name", key), length=32)
+    status: dict[str, Any] = {}
+    details: dict[str, bytes] = {}
+    spec = resource.get("spec") or {}
+    if "forProvider" in spec:
+        annotations["crossplane.io/external-name"] = external_name
+        at_provider = {k: v for k, v in spec["forProvider"].items() if not k.endswith(("Ref", "Refs", "Selector"))}
+        at_provider["id"] = external_name
+        fake = FAKES.get(resource.get("kind", ""))
+        if fake:
+            computed, details = fake(resource, external_name)
+            at_provider.update(computed)
+        status["atProvider"] = at_provider
+        status["conditions"] = _conditions(ready)
+    elif resource.get("kind") in ("Release", "Object"):
+        status["conditions"] = _conditions(ready)
+    if status:
+        resource["status"] = status
+    return ObservedResource(resource, details)
+
+
+def _conditions(ready: bool) -> list[dict[str, str]]:
+    return [
+        {
+            "type": "Ready",
+            "status": "True" if ready else "False",
+            "reason": "Available" if ready else "Creating",
+            "lastTransitionTime": TRANSITION_TIME,
+        },
+        {"type": "Synced", "status": "True", "reason": "ReconcileSuccess", "lastTransitionTime": TRANSITION_TIME},
+    ]
+
+
+# -- reconcile replay -------------------------------------------------------------------------
+
+
+@dataclass
+class Round:
+    request: fnv1.RunFunctionRequest
+    response: fnv1.RunFunctionResponse
+
+    @property
+    def desired(self) -> dict[str, dict[str, Any]]:
+        return desired_resources(self.response)
+
+    @property
+    def fatal(self) -> list[str]:
+        return [r.message for r in self.response.results if r.severity == fnv1.SEVERITY_FATAL]
+
+
+Run = Callable[[fnv1.RunFunctionRequest], fnv1.RunFunctionResponse]
+
+
+def replay(
+    run: Run,
+    xr: dict[str, Any],
+    *,
+    required: Mapping[str, list[dict[str, Any]]] | None = None,
+    max_rounds: int = 20,
+) -> list[Round]:
+    """Reconcile like Crossplane with providers that create everything instantly.
+
+    Each round feeds the previous round's desired resources back as observed and Ready, and the
+    XR status back into the XR, until the desired set stops changing.
+    """
+    rounds: list[Round] = []
+    observed: dict[str, ObservedResource] = {}
+    xr = copy.deepcopy(xr)
+    for _ in range(max_rounds):
+        req = request(xr, observed, required=required)
+        rsp = run(req)
+        rounds.append(Round(req, rsp))
+        desired = desired_resources(rsp)
+        if rounds[-1].fatal:
+            break
+        status = lookup(rsp.desired.composite.resource, "status")
+        if status:
+            xr["status"] = status
+        if set(desired) == set(observed) and all(
+            _same_spec(observed[k].resource, desired[k]) for k in desired
+        ):
+            break
+        observed = {key: observe(key, resource) for key, resource in desired.items()}
+    return rounds
+
+
+def fully_observed(run: Run, xr: dict[str, Any], **kwargs: Any) -> fnv1.RunFunctionRequest:
+    """The request of a fully composed, fully ready XR (the steady state)."""
+    return replay(run, xr, **kwargs)[-1].request
+
+
+def _same_spec(observed: dict[str, Any], desired: dict[str, Any]) -> bool:
+    return observed.get("spec") == desired.get("spec") and observed.get("data") == desired.get("data")
+
+
+def decode_secret_data(secret: dict[str, Any]) -> dict[str, str]:
+    return {k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()}

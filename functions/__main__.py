@@ -5,4 +5,8 @@ import sys
 from functions.cli import main
 
 if __name__ == "__main__":
-    main(args=sys.argv[1:] if sys.argv[1:2] and sys.argv[1] in main.commands else ["serve", *sys.argv[1:]])
+    main(
+        args=sys.argv[1:]
+        if sys.argv[1:2] and sys.argv[1] in main.commands
+        else ["serve", *sys.argv[1:]]
+    )

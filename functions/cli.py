@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 import yaml
-
 from crossplane.function import cli as sdkcli
 from crossplane.function import logging
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+
 from functions import simulate
 from functions.blueprints import BLUEPRINTS
 from functions.kit.observed import lookup
@@ -119,7 +119,8 @@ def _read_observed(stream: Any) -> dict[str, simulate.ObservedResource]:
         key = annotations.get(simulate.COMPOSITION_RESOURCE_NAME)
         if not key:
             raise click.UsageError(
-                f"observed {document.get('kind')} has no {simulate.COMPOSITION_RESOURCE_NAME} annotation"
+                f"observed {document.get('kind')} lacks the "
+                f"{simulate.COMPOSITION_RESOURCE_NAME} annotation"
             )
         observed[key] = simulate.ObservedResource(document)
     return observed

@@ -28,13 +28,16 @@ class WaitingFor(Model):
 class Progress(Model):
     ready: int = Field(description="Composed resources that are ready.")
     total: int = Field(description="Composed resources planned, created or not.")
-    waiting_for: list[WaitingFor] = Field(default_factory=list, description="What is not ready yet, and why.")
+    waiting_for: list[WaitingFor] = Field(
+        default_factory=list, description="What is not ready yet, and why."
+    )
 
 
 class CommonStatus(Model):
     progress: Progress | None = Field(default=None, description="How far composition has got.")
     connection_secret: str | None = Field(
-        default=None, description="Namespaced mode: the Secret in this namespace holding the connection details."
+        default=None,
+        description="Namespaced mode: the Secret in this namespace holding the connection details.",
     )
 
 
@@ -98,13 +101,16 @@ def _status_schema(blueprint: Blueprint[Any]) -> dict[str, Any]:
 
 def _version(blueprint: Blueprint[Any]) -> dict[str, Any]:
     parameters = structural(blueprint.parameters)
-    parameters["description"] = blueprint.parameters.__doc__ or f"What the {blueprint.claim_kind} should be."
+    parameters["description"] = (
+        blueprint.parameters.__doc__ or f"What the {blueprint.claim_kind} should be."
+    )
     return {
         "name": VERSION,
         "served": True,
         "referenceable": True,
         "additionalPrinterColumns": [
-            {"name": name, "type": type_, "jsonPath": path} for name, path, type_ in blueprint.columns
+            {"name": name, "type": type_, "jsonPath": path}
+            for name, path, type_ in blueprint.columns
         ],
         "schema": {
             "openAPIV3Schema": {
@@ -152,7 +158,10 @@ def composition(blueprint: Blueprint[Any]) -> dict[str, Any]:
     return {
         "apiVersion": "apiextensions.crossplane.io/v1",
         "kind": "Composition",
-        "metadata": {"name": composition_name(blueprint), "labels": {"platform.paved.dev/blueprint": blueprint.kind}},
+        "metadata": {
+            "name": composition_name(blueprint),
+            "labels": {"platform.paved.dev/blueprint": blueprint.kind},
+        },
         "spec": {
             "compositeTypeRef": {"apiVersion": blueprint.api_version, "kind": blueprint.kind},
             "mode": "Pipeline",
@@ -160,7 +169,11 @@ def composition(blueprint: Blueprint[Any]) -> dict[str, Any]:
                 {
                     "step": "compose",
                     "functionRef": {"name": FUNCTION_NAME},
-                    "input": {"apiVersion": f"{INPUT_GROUP}/{INPUT_VERSION}", "kind": "Input", "responseTTLSeconds": 60},
+                    "input": {
+                        "apiVersion": f"{INPUT_GROUP}/{INPUT_VERSION}",
+                        "kind": "Input",
+                        "responseTTLSeconds": 60,
+                    },
                 }
             ],
         },
@@ -182,9 +195,21 @@ def input_crd() -> dict[str, Any]:
         "metadata": {"name": f"inputs.{INPUT_GROUP}"},
         "spec": {
             "group": INPUT_GROUP,
-            "names": {"kind": "Input", "listKind": "InputList", "plural": "inputs", "singular": "input"},
+            "names": {
+                "kind": "Input",
+                "listKind": "InputList",
+                "plural": "inputs",
+                "singular": "input",
+            },
             "scope": "Namespaced",
-            "versions": [{"name": INPUT_VERSION, "served": True, "storage": True, "schema": {"openAPIV3Schema": schema}}],
+            "versions": [
+                {
+                    "name": INPUT_VERSION,
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": schema},
+                }
+            ],
         },
     }
 

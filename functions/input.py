@@ -1,4 +1,4 @@
-"""The function's input: what a Composition's pipeline step may set (`fn.paved.dev/v1alpha1 Input`)."""
+"""The function input a Composition pipeline step may set (`fn.paved.dev/v1alpha1 Input`)."""
 
 from __future__ import annotations
 

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import grpc
-from pydantic import ValidationError
-
 from crossplane.function import logging
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
+from pydantic import ValidationError
+
 from functions.blueprints import BLUEPRINTS
 from functions.input import Input
 from functions.kit.blueprint import Blueprint
@@ -60,7 +60,9 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
             _fatal(rsp, str(error))
         except Exception as error:  # a bug must not take the server down, nor half-apply
             self.log.exception("compose failed", xr=_identity(req))
-            _fatal(rsp, f"internal error composing {_identity(req)}: {type(error).__name__}: {error}")
+            _fatal(
+                rsp, f"internal error composing {_identity(req)}: {type(error).__name__}: {error}"
+            )
         else:
             rsp.desired.CopyFrom(desired)
             _add_outcome(rsp, out)
@@ -88,7 +90,7 @@ def _parse_input(req: fnv1.RunFunctionRequest, default_ttl: int) -> Input:
     try:
         return Input.model_validate(raw)
     except ValidationError as error:
-        raise ComposeError("input", describe(error, "input")) from None
+        raise ComposeError("", describe(error, "input")) from None
 
 
 def _to_state(out: Desired, previous: fnv1.State) -> fnv1.State:
@@ -124,7 +126,9 @@ def _add_outcome(rsp: fnv1.RunFunctionResponse, out: Desired) -> None:
         )
     for name, requirement in sorted(out.requirements.items()):
         selector = fnv1.ResourceSelector(
-            api_version=requirement.api_version, kind=requirement.kind, match_name=requirement.match_name
+            api_version=requirement.api_version,
+            kind=requirement.kind,
+            match_name=requirement.match_name,
         )
         if requirement.namespace:
             selector.namespace = requirement.namespace
@@ -135,7 +139,9 @@ def _add_outcome(rsp: fnv1.RunFunctionResponse, out: Desired) -> None:
 
 def _fatal(rsp: fnv1.RunFunctionResponse, message: str) -> None:
     rsp.results.append(
-        fnv1.Result(severity=fnv1.SEVERITY_FATAL, message=message, target=fnv1.TARGET_COMPOSITE_AND_CLAIM)
+        fnv1.Result(
+            severity=fnv1.SEVERITY_FATAL, message=message, target=fnv1.TARGET_COMPOSITE_AND_CLAIM
+        )
     )
 
 

@@ -8,11 +8,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import grpc
-from grpc_reflection.v1alpha import reflection
-
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 from crossplane.function.runtime import SERVICE_NAMES, load_credentials
+from grpc_reflection.v1alpha import reflection
 
 GRACE_PERIOD_SECONDS = 5.0
 V1_SERVICE = "apiextensions.fn.proto.v1.FunctionRunnerService"
@@ -26,7 +25,7 @@ def _deterministic(message: Any) -> bytes:
 
 
 def handlers(runner: grpcv1.FunctionRunnerServiceServicer) -> list[grpc.GenericRpcHandler]:
-    """v1 and v1beta1 FunctionRunnerService, both served by `runner` (v1beta1 is wire-compatible)."""
+    """v1 and v1beta1 FunctionRunnerService, both served by `runner` (wire-compatible)."""
 
     async def run_v1(req: fnv1.RunFunctionRequest, context: grpc.aio.ServicerContext) -> Any:
         return await runner.RunFunction(req, context)
@@ -61,7 +60,9 @@ async def serve_async(
     grace_seconds: float = GRACE_PERIOD_SECONDS,
 ) -> None:
     if not insecure and not tls_certs_dir:
-        raise ValueError("no TLS certificates: pass --tls-certs-dir (or TLS_SERVER_CERTS_DIR), or --insecure")
+        raise ValueError(
+            "no TLS certificates: pass --tls-certs-dir (or TLS_SERVER_CERTS_DIR), or --insecure"
+        )
     server = grpc.aio.server(options=list(options))
     server.add_generic_rpc_handlers(handlers(runner))
     reflection.enable_server_reflection(SERVICE_NAMES, server)
@@ -72,5 +73,7 @@ async def serve_async(
     await server.start()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(server.stop(grace=grace_seconds)))
+        loop.add_signal_handler(
+            sig, lambda: asyncio.ensure_future(server.stop(grace=grace_seconds))
+        )
     await server.wait_for_termination()

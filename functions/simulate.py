@@ -1,4 +1,4 @@
-"""A stand-in for Crossplane and the providers: build requests, fake observed state, replay reconciles.
+"""A stand-in for Crossplane and the providers: requests, fake observed state, reconcile replay.
 
 Used by `paved render --until-ready`, the tests' reconcile replays and the benchmark. The fake
 provider answers like the real ones do: `status.atProvider` echoes `forProvider` plus the computed
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+
 from functions.kit.names import short_hash
 from functions.kit.observed import lookup
 
@@ -104,7 +105,10 @@ def _arn(service: str, region: str, resource: str) -> str:
 
 
 def _bucket(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any], dict[str, bytes]]:
-    return {"arn": f"arn:aws:s3:::{external_name}", "bucketDomainName": f"{external_name}.s3.amazonaws.com"}, {}
+    return {
+        "arn": f"arn:aws:s3:::{external_name}",
+        "bucketDomainName": f"{external_name}.s3.amazonaws.com",
+    }, {}
 
 
 def _kms_key(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any], dict[str, bytes]]:
@@ -129,13 +133,19 @@ def observe(key: str, desired: dict[str, Any], *, ready: bool = True) -> Observe
     external_name = annotations.get("crossplane.io/external-name") or fake_id(
         "id", metadata.get("namespace", ""), metadata.get("name", key)
     )
-    metadata["uid"] = short_hash("uid", metadata.get("namespace", ""), metadata.get("name", key), length=32)
+    metadata["uid"] = short_hash(
+        "uid", metadata.get("namespace", ""), metadata.get("name", key), length=32
+    )
     status: dict[str, Any] = {}
     details: dict[str, bytes] = {}
     spec = resource.get("spec") or {}
     if "forProvider" in spec:
         annotations["crossplane.io/external-name"] = external_name
-        at_provider = {k: v for k, v in spec["forProvider"].items() if not k.endswith(("Ref", "Refs", "Selector"))}
+        at_provider = {
+            k: v
+            for k, v in spec["forProvider"].items()
+            if not k.endswith(("Ref", "Refs", "Selector"))
+        }
         at_provider["id"] = external_name
         fake = FAKES.get(resource.get("kind", ""))
         if fake:
@@ -158,7 +168,12 @@ def _conditions(ready: bool) -> list[dict[str, str]]:
             "reason": "Available" if ready else "Creating",
             "lastTransitionTime": TRANSITION_TIME,
         },
-        {"type": "Synced", "status": "True", "reason": "ReconcileSuccess", "lastTransitionTime": TRANSITION_TIME},
+        {
+            "type": "Synced",
+            "status": "True",
+            "reason": "ReconcileSuccess",
+            "lastTransitionTime": TRANSITION_TIME,
+        },
     ]
 
 
@@ -221,7 +236,9 @@ def fully_observed(run: Run, xr: dict[str, Any], **kwargs: Any) -> fnv1.RunFunct
 
 
 def _same_spec(observed: dict[str, Any], desired: dict[str, Any]) -> bool:
-    return observed.get("spec") == desired.get("spec") and observed.get("data") == desired.get("data")
+    return observed.get("spec") == desired.get("spec") and observed.get("data") == desired.get(
+        "data"
+    )
 
 
 def decode_secret_data(secret: dict[str, Any]) -> dict[str, str]:

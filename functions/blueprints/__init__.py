@@ -6,8 +6,5 @@ from functions.blueprints import bucket
 from functions.kit.blueprint import Blueprint
 
 BLUEPRINTS: dict[str, Blueprint[Any]] = {
-    blueprint.kind: blueprint
-    for blueprint in (
-        bucket.BLUEPRINT,
-    )
+    blueprint.kind: blueprint for blueprint in (bucket.BLUEPRINT,)
 }

@@ -22,7 +22,8 @@ from functions.resources.kinds import (
 
 class Encryption(Model):
     type: Literal["aws:kms", "AES256"] = Field(
-        default="aws:kms", description="aws:kms (a customer-managed KMS key) or AES256 (S3-managed keys)."
+        default="aws:kms",
+        description="aws:kms (a customer-managed KMS key) or AES256 (S3-managed keys).",
     )
     kms_key_arn: str | None = Field(
         default=None,
@@ -42,12 +43,18 @@ class Encryption(Model):
 
 
 class Lifecycle(Model):
-    expiration_days: int | None = Field(default=None, ge=1, description="Delete objects this many days after creation.")
+    expiration_days: int | None = Field(
+        default=None, ge=1, description="Delete objects this many days after creation."
+    )
     noncurrent_version_expiration_days: int | None = Field(
-        default=None, ge=1, description="Delete non-current object versions this many days after they become non-current."
+        default=None,
+        ge=1,
+        description="Delete object versions this many days after they become non-current.",
     )
     transition_to_infrequent_access_days: int | None = Field(
-        default=None, ge=30, description="Move objects to STANDARD_IA this many days after creation (at least 30)."
+        default=None,
+        ge=30,
+        description="Move objects to STANDARD_IA this many days after creation (at least 30).",
     )
 
     @property
@@ -57,9 +64,15 @@ class Lifecycle(Model):
 
 class BucketParameters(CommonParameters):
     versioning: bool = Field(default=True, description="Keep every version of every object.")
-    encryption: Encryption = Field(default_factory=Encryption, description="Server-side encryption.")
-    block_public_access: bool = Field(default=True, description="Block all public ACLs and policies.")
-    lifecycle: Lifecycle = Field(default_factory=Lifecycle, description="Object expiry and tiering.")
+    encryption: Encryption = Field(
+        default_factory=Encryption, description="Server-side encryption."
+    )
+    block_public_access: bool = Field(
+        default=True, description="Block all public ACLs and policies."
+    )
+    lifecycle: Lifecycle = Field(
+        default_factory=Lifecycle, description="Object expiry and tiering."
+    )
     enforce_tls: bool = Field(default=True, description="Deny every request that does not use TLS.")
 
 
@@ -147,7 +160,11 @@ def ownership_controls(xr: Composite[BucketParameters], bucket: str) -> dict[str
     return xr.shape.managed(
         BUCKET_OWNERSHIP_CONTROLS,
         xr.resource_name("ownership-controls"),
-        {"region": xr.params.region, "bucket": bucket, "rule": {"objectOwnership": "BucketOwnerEnforced"}},
+        {
+            "region": xr.params.region,
+            "bucket": bucket,
+            "rule": {"objectOwnership": "BucketOwnerEnforced"},
+        },
     )
 
 
@@ -156,7 +173,11 @@ def versioning(xr: Composite[BucketParameters], bucket: str) -> dict[str, Any]:
     return xr.shape.managed(
         BUCKET_VERSIONING,
         xr.resource_name("versioning"),
-        {"region": xr.params.region, "bucket": bucket, "versioningConfiguration": {"status": status}},
+        {
+            "region": xr.params.region,
+            "bucket": bucket,
+            "versioningConfiguration": {"status": status},
+        },
     )
 
 
@@ -195,9 +216,13 @@ def lifecycle(xr: Composite[BucketParameters], bucket: str) -> dict[str, Any]:
     if settings.expiration_days is not None:
         rule["expiration"] = [{"days": settings.expiration_days}]
     if settings.noncurrent_version_expiration_days is not None:
-        rule["noncurrentVersionExpiration"] = [{"noncurrentDays": settings.noncurrent_version_expiration_days}]
+        rule["noncurrentVersionExpiration"] = [
+            {"noncurrentDays": settings.noncurrent_version_expiration_days}
+        ]
     if settings.transition_to_infrequent_access_days is not None:
-        rule["transition"] = [{"days": settings.transition_to_infrequent_access_days, "storageClass": "STANDARD_IA"}]
+        rule["transition"] = [
+            {"days": settings.transition_to_infrequent_access_days, "storageClass": "STANDARD_IA"}
+        ]
     return xr.shape.managed(
         BUCKET_LIFECYCLE,
         xr.resource_name("lifecycle"),
@@ -223,7 +248,11 @@ def tls_policy(xr: Composite[BucketParameters], bucket: str) -> dict[str, Any]:
     return xr.shape.managed(
         BUCKET_POLICY,
         xr.resource_name("tls-policy"),
-        {"region": xr.params.region, "bucket": bucket, "policy": json.dumps(policy, sort_keys=True)},
+        {
+            "region": xr.params.region,
+            "bucket": bucket,
+            "policy": json.dumps(policy, sort_keys=True),
+        },
     )
 
 
@@ -235,5 +264,8 @@ BLUEPRINT = Blueprint(
     status=BucketStatus,
     compose=compose,
     connection_keys=("bucket", "region", "arn"),
-    columns=(("BUCKET", ".status.bucket.name", "string"), ("REGION", ".spec.parameters.region", "string")),
+    columns=(
+        ("BUCKET", ".status.bucket.name", "string"),
+        ("REGION", ".spec.parameters.region", "string"),
+    ),
 )

@@ -1,4 +1,4 @@
-"""The composition kit: everything a blueprint needs, and all a platform engineer needs to write one."""
+"""The composition kit: all a blueprint needs, and all a platform engineer needs to write one."""
 
 from functions.kit.blueprint import GROUP, VERSION, Blueprint
 from functions.kit.composite import Composite

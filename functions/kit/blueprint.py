@@ -8,7 +8,7 @@ from typing import Any, Generic
 
 from pydantic import BaseModel
 
-from functions.kit.composite import P, Composite
+from functions.kit.composite import Composite, P
 from functions.kit.desired import Desired
 
 GROUP = "platform.paved.dev"

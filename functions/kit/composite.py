@@ -1,4 +1,4 @@
-"""The request as a blueprint sees it: the XR, its typed parameters, the mode, observed resources."""
+"""The request as a blueprint sees it: the XR, typed parameters, the mode, observed resources."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from pydantic import ValidationError
 
-from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from functions.kit.errors import ComposeError, describe
 from functions.kit.names import dns_label
 from functions.kit.observed import Observed, ObservedResources, lookup
@@ -56,11 +56,13 @@ class Composite(Generic[P]):
         try:
             params = params_model.model_validate(parameters)
         except ValidationError as error:
-            raise ComposeError("spec.parameters", describe(error, "spec.parameters")) from None
+            raise ComposeError("", describe(error, "spec.parameters")) from None
         shape = Shape(
             namespaced=namespace is not None,
             namespace=namespace,
-            provider_config=ProviderConfigRef(params.provider_config_name, params.provider_config_kind),
+            provider_config=ProviderConfigRef(
+                params.provider_config_name, params.provider_config_kind
+            ),
             deletion_policy=params.deletion_policy,
         )
         labels = metadata.get("labels") or {}
@@ -101,9 +103,13 @@ class Composite(Generic[P]):
         tags = dict(self.params.tags)
         tags.update(extra)
         tags["paved.dev/managed-by"] = "paved"
-        tags["paved.dev/composite"] = f"{self.kind}/{self.namespace + '/' if self.namespace else ''}{self.name}"
+        tags["paved.dev/composite"] = (
+            f"{self.kind}/{self.namespace + '/' if self.namespace else ''}{self.name}"
+        )
         if CLAIM_NAME_LABEL in self.labels:
-            tags["paved.dev/claim"] = f"{self.labels.get(CLAIM_NAMESPACE_LABEL, '')}/{self.labels[CLAIM_NAME_LABEL]}"
+            tags["paved.dev/claim"] = (
+                f"{self.labels.get(CLAIM_NAMESPACE_LABEL, '')}/{self.labels[CLAIM_NAME_LABEL]}"
+            )
         return dict(sorted(tags.items()))
 
 

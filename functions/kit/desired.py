@@ -62,7 +62,7 @@ class Desired:
     # -- resources ---------------------------------------------------------------------------
 
     def add(self, key: str, resource: dict[str, Any], *, after: Iterable[str] = ()) -> bool:
-        """Plan `resource` as composition resource `key`, emitted once everything in `after` is ready.
+        """Plan `resource` as composition resource `key`, emitted once all of `after` are ready.
 
         Returns whether it was emitted.
         """
@@ -127,12 +127,16 @@ class Desired:
         if self.xr.shape.namespaced:
             self._add_connection_secret()
             self.xr_status["connectionSecret"] = connection_secret_name(self.xr.name)
-        ready = sum(1 for key in self.planned if key in self.resources and self.resources[key].ready)
+        ready = sum(
+            1 for key in self.planned if key in self.resources and self.resources[key].ready
+        )
         self.xr_status["progress"] = {
             "ready": ready,
             "total": len(self.planned),
             "waitingFor": [
-                {"resource": key, "reason": self.waiting[key]} for key in self.planned if key in self.waiting
+                {"resource": key, "reason": self.waiting[key]}
+                for key in self.planned
+                if key in self.waiting
             ],
         }
 
@@ -149,7 +153,8 @@ class Desired:
             {
                 "type": "connection.crossplane.io/v1alpha1",
                 "data": {
-                    key: base64.b64encode(value).decode() for key, value in sorted(self.connection_details.items())
+                    key: base64.b64encode(value).decode()
+                    for key, value in sorted(self.connection_details.items())
                 },
             },
         )

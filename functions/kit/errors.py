@@ -9,7 +9,8 @@ class ComposeError(Exception):
     """Input the blueprint cannot compose, with the path of the field at fault."""
 
     def __init__(self, path: str, message: str) -> None:
-        super().__init__(f"{path}: {message}")
+        # An empty path means the message names its fields itself (several pydantic errors).
+        super().__init__(f"{path}: {message}" if path else message)
         self.path = path
         self.message = message
 
@@ -22,7 +23,7 @@ def field_path(prefix: str, loc: tuple[int | str, ...]) -> str:
 
 
 def describe(error: ValidationError, prefix: str) -> str:
-    """`spec.parameters.region: field required; spec.parameters.tags.team: ...` for a pydantic error."""
+    """`spec.parameters.region: field required; spec.parameters.x: ...` for a pydantic error."""
     messages = []
     for detail in error.errors(include_url=False):
         message = detail["msg"]

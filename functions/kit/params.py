@@ -30,7 +30,7 @@ class CommonParameters(Model):
     provider_config_name: str = Field(
         default="default",
         min_length=1,
-        description="Name of the AWS ProviderConfig (claim mode) or provider config (namespaced mode) to use.",
+        description="Name of the AWS provider config to use.",
     )
     provider_config_kind: Literal["ClusterProviderConfig", "ProviderConfig"] = Field(
         default="ClusterProviderConfig",

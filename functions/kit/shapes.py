@@ -37,11 +37,19 @@ def aws(service: str, kind: str, storage_version: str) -> Kind:
     The `.m.` v1beta1 schemas have the shape of the newest cluster-scoped version, so one spec
     serves both modes.
     """
-    return Kind(kind, f"{service}.aws.upbound.io/{storage_version}", f"{service}.aws.m.upbound.io/v1beta1")
+    return Kind(
+        kind, f"{service}.aws.upbound.io/{storage_version}", f"{service}.aws.m.upbound.io/v1beta1"
+    )
 
 
-def crossplane_contrib(group: str, kind: str, cluster_version: str, namespaced_version: str) -> Kind:
-    return Kind(kind, f"{group}.crossplane.io/{cluster_version}", f"{group}.m.crossplane.io/{namespaced_version}")
+def crossplane_contrib(
+    group: str, kind: str, cluster_version: str, namespaced_version: str
+) -> Kind:
+    return Kind(
+        kind,
+        f"{group}.crossplane.io/{cluster_version}",
+        f"{group}.m.crossplane.io/{namespaced_version}",
+    )
 
 
 @dataclass(frozen=True)
@@ -130,7 +138,9 @@ class Shape:
             "spec": spec,
         }
 
-    def plain(self, kind: Kind, name: str, body: dict[str, Any], *, labels: dict[str, str] | None = None) -> dict[str, Any]:
+    def plain(
+        self, kind: Kind, name: str, body: dict[str, Any], *, labels: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """A resource that is not a managed resource (ProviderConfig, Usage, Secret...)."""
         return {
             "apiVersion": self.api_version(kind),

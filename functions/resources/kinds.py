@@ -57,7 +57,9 @@ DB_PARAMETER_GROUP = aws("rds", "ParameterGroup", "v1beta1")
 HELM_RELEASE = crossplane_contrib("helm", "Release", "v1beta1", "v1beta1")
 HELM_PROVIDER_CONFIG = crossplane_contrib("helm", "ProviderConfig", "v1beta1", "v1beta1")
 KUBERNETES_OBJECT = crossplane_contrib("kubernetes", "Object", "v1alpha2", "v1alpha1")
-KUBERNETES_PROVIDER_CONFIG = crossplane_contrib("kubernetes", "ProviderConfig", "v1alpha1", "v1alpha1")
+KUBERNETES_PROVIDER_CONFIG = crossplane_contrib(
+    "kubernetes", "ProviderConfig", "v1alpha1", "v1alpha1"
+)
 
 # Crossplane deletion ordering: ClusterUsage for cluster-scoped XRs, Usage in the XR's namespace.
 USAGE = Kind(

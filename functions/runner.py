@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import threading
+import time
+import traceback
+from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import grpc
 from crossplane.function import logging
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
+from google.protobuf.message import DecodeError
 from pydantic import ValidationError
 
 from functions.blueprints import BLUEPRINTS
@@ -21,6 +28,8 @@ from functions.kit.errors import ComposeError, describe
 from functions.kit.observed import lookup
 
 DEFAULT_TTL_SECONDS = 60
+DEFAULT_CACHE_MEGABYTES = 128
+REDACTED = "(redacted)"
 
 _CONDITION_STATUS = {
     "True": fnv1.STATUS_CONDITION_TRUE,
@@ -28,6 +37,69 @@ _CONDITION_STATUS = {
     "Unknown": fnv1.STATUS_CONDITION_UNKNOWN,
 }
 _SEVERITY = {"Normal": fnv1.SEVERITY_NORMAL, "Warning": fnv1.SEVERITY_WARNING}
+_SEVERITY_NAMES = {
+    fnv1.SEVERITY_FATAL: "fatal",
+    fnv1.SEVERITY_WARNING: "warning",
+    fnv1.SEVERITY_NORMAL: "normal",
+}
+
+
+class Observer(Protocol):
+    """What the runner reports about each request (the server's metrics implement it)."""
+
+    def observe(self, *, blueprint: str, severity: str, seconds: float, cached: bool) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Cached:
+    tag: str
+    response: bytes
+    blueprint: str
+    severity: str
+
+
+class ResponseCache:
+    """A bounded LRU of serialized responses, keyed by digests of requests.
+
+    Two keys lead to an entry: the digest of the raw request bytes (a byte-identical repeat is
+    answered without parsing anything), and the digest of the request re-serialized
+    deterministically without its tag (senders such as Go's protobuf order map entries
+    differently from one call to the next, and the tag does not change the output).
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[bytes, _Cached] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: bytes) -> _Cached | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: bytes, entry: _Cached) -> None:
+        size = len(entry.response) + len(key)
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            previous = self._entries.pop(key, None)
+            if previous is not None:
+                self._bytes -= len(previous.response) + len(key)
+            self._entries[key] = entry
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                old_key, old = self._entries.popitem(last=False)
+                self._bytes -= len(old.response) + len(old_key)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
 
 
 class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
@@ -35,9 +107,14 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         self,
         blueprints: Mapping[str, Blueprint[Any]] = BLUEPRINTS,
         ttl_seconds: int = DEFAULT_TTL_SECONDS,
+        *,
+        cache_bytes: int = DEFAULT_CACHE_MEGABYTES * 1024 * 1024,
+        observer: Observer | None = None,
     ) -> None:
         self.blueprints = blueprints
         self.ttl_seconds = ttl_seconds
+        self.cache = ResponseCache(cache_bytes) if cache_bytes > 0 else None
+        self.observer = observer
         self.log = logging.get_logger()
 
     async def RunFunction(
@@ -52,22 +129,82 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         if req.HasField("context"):
             rsp.context.CopyFrom(req.context)
         ttl = self.ttl_seconds
+        log = self.log.bind(xr=_identity(req), tag=req.meta.tag)
         try:
             ttl = _parse_input(req, self.ttl_seconds).response_ttl_seconds
             out = self._compose(req)
             desired = _to_state(out, req.desired)
         except ComposeError as error:
-            _fatal(rsp, str(error))
+            _fatal(rsp, _redact(str(error), req))
+            log.debug("composing failed", error=_redact(str(error), req))
         except Exception as error:  # a bug must not take the server down, nor half-apply
-            self.log.exception("compose failed", xr=_identity(req))
-            _fatal(
-                rsp, f"internal error composing {_identity(req)}: {type(error).__name__}: {error}"
+            # Not log.exception: the SDK's JSON logs render tracebacks with local variables,
+            # which would include connection details.
+            message = _redact(f"{type(error).__name__}: {error}", req)
+            log.error(
+                "internal error composing",
+                error=message,
+                traceback=_redact("".join(traceback.format_exception(error)), req),
             )
+            _fatal(rsp, f"internal error composing {_identity(req)}: {message}")
         else:
             rsp.desired.CopyFrom(desired)
             _add_outcome(rsp, out)
+            log.debug("composed", resources=len(out.resources), planned=len(out.planned))
         rsp.meta.ttl.FromTimedelta(datetime.timedelta(seconds=ttl))
         return rsp
+
+    def run_bytes(self, data: bytes) -> bytes:
+        """Compose a serialized request into a serialized response, memoised.
+
+        The server's hot path. Only responses without a FATAL result are cached, so an internal
+        error is retried on the next call; a hit carries the current request's tag.
+        """
+        started = time.perf_counter()
+        raw_key = _digest(b"raw", data)
+        cache = self.cache
+        entry = cache.get(raw_key) if cache is not None else None
+        if entry is not None:
+            self._observe(entry.blueprint, entry.severity, started, cached=True)
+            return entry.response
+        try:
+            req = fnv1.RunFunctionRequest.FromString(data)
+        except DecodeError as error:
+            rsp = fnv1.RunFunctionResponse()
+            _fatal(rsp, f"the request is not a valid RunFunctionRequest: {error}")
+            self._observe("", "fatal", started, cached=False)
+            return rsp.SerializeToString(deterministic=True)
+        tag = req.meta.tag
+        kind = _kind(req)
+        canonical_key = b""
+        if cache is not None:
+            req.meta.tag = ""
+            canonical_key = _digest(b"canonical", req.SerializeToString(deterministic=True))
+            req.meta.tag = tag
+            entry = cache.get(canonical_key)
+            if entry is not None:
+                response = entry.response if entry.tag == tag else _retag(entry.response, tag)
+                cache.put(raw_key, _Cached(tag, response, entry.blueprint, entry.severity))
+                self._observe(entry.blueprint, entry.severity, started, cached=True)
+                return response
+        rsp = self.run(req)
+        response = rsp.SerializeToString(deterministic=True)
+        severity = _worst_severity(rsp)
+        if cache is not None and severity != "fatal":
+            entry = _Cached(tag, response, kind, severity)
+            cache.put(canonical_key, entry)
+            cache.put(raw_key, entry)
+        self._observe(kind, severity, started, cached=False)
+        return response
+
+    def _observe(self, blueprint: str, severity: str, started: float, *, cached: bool) -> None:
+        if self.observer is not None:
+            self.observer.observe(
+                blueprint=blueprint,
+                severity=severity,
+                seconds=time.perf_counter() - started,
+                cached=cached,
+            )
 
     def _compose(self, req: fnv1.RunFunctionRequest) -> Desired:
         kind = lookup(req.observed.composite.resource, "kind")
@@ -83,6 +220,29 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         return out
 
 
+def _digest(domain: bytes, data: bytes) -> bytes:
+    return hashlib.sha256(domain + b"\0" + data).digest()
+
+
+def _retag(response: bytes, tag: str) -> bytes:
+    rsp = fnv1.RunFunctionResponse.FromString(response)
+    rsp.meta.tag = tag
+    return rsp.SerializeToString(deterministic=True)
+
+
+def _worst_severity(rsp: fnv1.RunFunctionResponse) -> str:
+    severities = {result.severity for result in rsp.results}
+    for severity in (fnv1.SEVERITY_FATAL, fnv1.SEVERITY_WARNING):
+        if severity in severities:
+            return _SEVERITY_NAMES[severity]
+    return "normal"
+
+
+def _kind(req: fnv1.RunFunctionRequest) -> str:
+    kind = lookup(req.observed.composite.resource, "kind")
+    return kind if isinstance(kind, str) else ""
+
+
 def _parse_input(req: fnv1.RunFunctionRequest, default_ttl: int) -> Input:
     raw = lookup(req.input) if req.HasField("input") else {}
     raw = {k: v for k, v in raw.items() if k not in ("apiVersion", "kind", "metadata")}
@@ -90,7 +250,7 @@ def _parse_input(req: fnv1.RunFunctionRequest, default_ttl: int) -> Input:
     try:
         return Input.model_validate(raw)
     except ValidationError as error:
-        raise ComposeError("", describe(error, "input")) from None
+        raise ComposeError("input", describe(error, "input")) from None
 
 
 def _to_state(out: Desired, previous: fnv1.State) -> fnv1.State:
@@ -145,9 +305,31 @@ def _fatal(rsp: fnv1.RunFunctionResponse, message: str) -> None:
     )
 
 
+def _secrets(req: fnv1.RunFunctionRequest) -> list[str]:
+    """Connection detail values in the request, as they could appear in text."""
+    values: set[bytes] = set(req.observed.composite.connection_details.values())
+    for resource in req.observed.resources.values():
+        values.update(resource.connection_details.values())
+    texts = {value.decode("utf-8", "replace") for value in values}
+    texts.update(repr(value) for value in values)
+    # Very short values (a port, "true") would redact half of every message and protect nothing.
+    return sorted((t for t in texts if len(t) >= 6), key=len, reverse=True)
+
+
+def _redact(text: str, req: fnv1.RunFunctionRequest) -> str:
+    """`text` with every connection detail value of the request replaced."""
+    for secret in _secrets(req):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
 def _identity(req: fnv1.RunFunctionRequest) -> str:
     xr = req.observed.composite.resource
     kind = lookup(xr, "kind") or "composite"
     namespace = lookup(xr, "metadata", "namespace")
     name = lookup(xr, "metadata", "name") or "(unnamed)"
-    return f"{kind} {namespace + '/' if namespace else ''}{name}"
+    if not isinstance(namespace, str):
+        namespace = None
+    identity = f"{kind} {namespace + '/' if namespace else ''}{name}"
+    # Bounded: the identity goes on every log line and into messages, whatever the XR holds.
+    return identity if len(identity) <= 300 else identity[:300] + "..."

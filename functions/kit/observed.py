@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from google.protobuf import struct_pb2
-
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from google.protobuf import struct_pb2
 
 
 def _plain(value: struct_pb2.Value) -> Any:
@@ -43,13 +42,18 @@ def lookup(struct: struct_pb2.Struct, *path: str) -> Any:
     return {k: _plain(v) for k, v in fields.items()}
 
 
+_UNREAD: Any = object()
+
+
 class Observed:
     """One observed composed resource."""
 
-    __slots__ = ("_resource",)
+    __slots__ = ("_conditions", "_resource")
 
     def __init__(self, resource: fnv1.Resource) -> None:
         self._resource = resource
+        # status.conditions, read once: readiness is asked for several times per compose.
+        self._conditions: Any = _UNREAD
 
     def get(self, *path: str) -> Any:
         """A field by path, e.g. `observed.get("status", "atProvider", "arn")`; None if absent."""
@@ -58,19 +62,24 @@ class Observed:
     def at_provider(self, field: str) -> Any:
         return lookup(self._resource.resource, "status", "atProvider", field)
 
+    def _read_conditions(self) -> Any:
+        if self._conditions is _UNREAD:
+            self._conditions = self.get("status", "conditions")
+        return self._conditions
+
     def condition(self, type_: str) -> dict[str, Any] | None:
-        for condition in self.get("status", "conditions") or ():
+        for condition in self._read_conditions() or ():
             if isinstance(condition, dict) and condition.get("type") == type_:
                 return condition
         return None
 
     @property
     def has_conditions(self) -> bool:
-        return bool(self.get("status", "conditions"))
+        return bool(self._read_conditions())
 
     @property
     def ready(self) -> bool:
-        """Ready condition True; a resource that never carries conditions is ready once it exists."""
+        """Ready condition True; a resource that never has conditions is ready once it exists."""
         condition = self.condition("Ready")
         if condition is None:
             return not self._is_managed()
@@ -97,15 +106,19 @@ class Observed:
 class ObservedResources(Mapping[str, Observed]):
     """The observed composed resources by composition resource name, wrapped on demand."""
 
-    __slots__ = ("_resources",)
+    __slots__ = ("_resources", "_wrapped")
 
     def __init__(self, resources: Mapping[str, fnv1.Resource]) -> None:
         self._resources = resources
+        self._wrapped: dict[str, Observed] = {}
 
     def __getitem__(self, name: str) -> Observed:
-        if name not in self._resources:
-            raise KeyError(name)
-        return Observed(self._resources[name])
+        wrapped = self._wrapped.get(name)
+        if wrapped is None:
+            if name not in self._resources:
+                raise KeyError(name)
+            wrapped = self._wrapped[name] = Observed(self._resources[name])
+        return wrapped
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._resources)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging as pylogging
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
+import structlog
 import yaml
 from crossplane.function import cli as sdkcli
 from crossplane.function import logging
@@ -83,6 +85,7 @@ def serve(
 @click.option("--no-xr", is_flag=True, help="Print only the composed resources.")
 def render(composite: Any, observed_file: Any, until_ready: bool, no_xr: bool) -> None:
     """Show what a claim or XR (YAML file) composes, like `crossplane render`."""
+    _log_warnings_to_stderr()
     document = yaml.safe_load(composite)
     if not isinstance(document, dict):
         raise click.UsageError("the file must hold one claim or composite resource")
@@ -108,6 +111,14 @@ def render(composite: Any, observed_file: Any, until_ready: bool, no_xr: bool) -
     click.echo(yaml.safe_dump_all(documents, sort_keys=True, explicit_start=True), nl=False)
     if any(r.severity == fnv1.SEVERITY_FATAL for r in rsp.results):
         sys.exit(1)
+
+
+def _log_warnings_to_stderr() -> None:
+    # stdout is the YAML a user pipes on; the runner's logs must not land in it.
+    structlog.configure(
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(pylogging.WARNING),
+    )
 
 
 def _read_observed(stream: Any) -> dict[str, simulate.ObservedResource]:

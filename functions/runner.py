@@ -250,7 +250,7 @@ def _parse_input(req: fnv1.RunFunctionRequest, default_ttl: int) -> Input:
     try:
         return Input.model_validate(raw)
     except ValidationError as error:
-        raise ComposeError("input", describe(error, "input")) from None
+        raise ComposeError("", describe(error, "input")) from None
 
 
 def _to_state(out: Desired, previous: fnv1.State) -> fnv1.State:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging as pylogging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,17 @@ from crossplane.function import cli as sdkcli
 from crossplane.function import logging
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
-from functions import simulate
+from functions import metrics, simulate
 from functions.blueprints import BLUEPRINTS
 from functions.kit.observed import lookup
-from functions.runner import DEFAULT_TTL_SECONDS, FunctionRunner
-from functions.server import serve_async
+from functions.runner import DEFAULT_CACHE_MEGABYTES, DEFAULT_TTL_SECONDS, FunctionRunner
+from functions.server import (
+    GRACE_PERIOD_SECONDS,
+    free_port,
+    serve_async,
+    supervise,
+    worker_command,
+)
 
 
 @click.group()
@@ -37,6 +44,35 @@ def main() -> None:
     envvar="RESPONSE_TTL",
     help="Seconds Crossplane may cache a response (a Composition's input can override it).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
+    envvar="WORKERS",
+    help="Serve from this many processes on one port (SO_REUSEPORT); use one per core.",
+)
+@click.option(
+    "--metrics-address",
+    envvar="METRICS_ADDRESS",
+    help="Serve Prometheus metrics at http://ADDRESS/metrics, e.g. 0.0.0.0:8080.",
+)
+@click.option(
+    "--cache-size-mb",
+    type=click.IntRange(0, 65536),
+    default=DEFAULT_CACHE_MEGABYTES,
+    show_default=True,
+    envvar="CACHE_SIZE_MB",
+    help="Memory for memoised responses per worker (0 disables the cache).",
+)
+@click.option(
+    "--grace-period",
+    type=click.FloatRange(0, 3600),
+    default=GRACE_PERIOD_SECONDS,
+    show_default=True,
+    envvar="GRACE_PERIOD",
+    help="Seconds in-flight calls may take to finish after SIGTERM.",
+)
 def serve(
     *,
     debug: bool,
@@ -46,26 +82,83 @@ def serve(
     max_recv_message_size: int,
     max_send_message_size: int | None,
     response_ttl: int,
+    workers: int,
+    metrics_address: str | None,
+    cache_size_mb: int,
+    grace_period: float,
 ) -> None:
     """Serve the composition function over gRPC (what Crossplane calls)."""
     logging.configure(level=logging.Level.DEBUG if debug else logging.Level.INFO)
+    if not insecure and not tls_certs_dir:
+        raise click.UsageError(
+            "no TLS certificates: pass --tls-certs-dir (or TLS_SERVER_CERTS_DIR), or --insecure "
+            "to serve without TLS"
+        )
+    if workers > 1:
+        sys.exit(_serve_workers(workers, address, metrics_address, locals()))
     send = max_send_message_size or max_recv_message_size
     options = [
         ("grpc.max_receive_message_length", max_recv_message_size * 1024 * 1024),
         ("grpc.max_send_message_length", send * 1024 * 1024),
+        # Only workers of one `--workers N` share a port; otherwise a second server must fail.
+        ("grpc.so_reuseport", 1 if os.environ.get(WORKER_ENV) else 0),
     ]
-    try:
-        asyncio.run(
-            serve_async(
-                FunctionRunner(ttl_seconds=response_ttl),
-                address,
-                tls_certs_dir=tls_certs_dir,
-                insecure=insecure,
-                options=options,
-            )
+    observer = None
+    snapshot_address = os.environ.get(SNAPSHOT_ENV)
+    if metrics_address or snapshot_address:
+        observer = metrics.Metrics()
+        if metrics_address:
+            metrics.serve_metrics(metrics_address, observer)
+        if snapshot_address:
+            metrics.serve_snapshot(snapshot_address, observer)
+    runner = FunctionRunner(
+        ttl_seconds=response_ttl, cache_bytes=cache_size_mb * 1024 * 1024, observer=observer
+    )
+    asyncio.run(
+        serve_async(
+            runner,
+            address,
+            tls_certs_dir=tls_certs_dir,
+            insecure=insecure,
+            options=options,
+            grace_seconds=grace_period,
         )
-    except ValueError as error:
-        raise click.UsageError(str(error)) from None
+    )
+
+
+WORKER_ENV = "PAVED_WORKER"
+SNAPSHOT_ENV = "PAVED_METRICS_SNAPSHOT_ADDRESS"
+
+
+def _serve_workers(
+    workers: int, address: str, metrics_address: str | None, options: dict[str, Any]
+) -> int:
+    args = [
+        f"--address={address}",
+        f"--max-recv-message-size={options['max_recv_message_size']}",
+        f"--response-ttl={options['response_ttl']}",
+        f"--cache-size-mb={options['cache_size_mb']}",
+        f"--grace-period={options['grace_period']}",
+    ]
+    if options["max_send_message_size"]:
+        args.append(f"--max-send-message-size={options['max_send_message_size']}")
+    args.append(
+        "--insecure" if options["insecure"] else f"--tls-certs-dir={options['tls_certs_dir']}"
+    )
+    if options["debug"]:
+        args.append("--debug")
+    snapshots = [f"127.0.0.1:{free_port()}" for _ in range(workers)] if metrics_address else []
+    if metrics_address:
+        metrics.serve_merged(metrics_address, lambda: snapshots)
+
+    def env(index: int) -> dict[str, str]:
+        extra = {WORKER_ENV: str(index)}
+        if snapshots:
+            extra[SNAPSHOT_ENV] = snapshots[index]
+        return extra
+
+    command = worker_command(args)
+    return supervise([command] * workers, grace_seconds=options["grace_period"], env=env)
 
 
 @main.command()

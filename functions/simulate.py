@@ -116,11 +116,102 @@ def _kms_key(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any], dic
     return {"arn": _arn("kms", region, f"key/{external_name}"), "keyId": external_name}, {}
 
 
+def _region(r: dict[str, Any]) -> str:
+    return str(r["spec"]["forProvider"].get("region", "us-east-1"))
+
+
+_DB_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306}
+
+
+def _db_instance(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """An RDS Instance: the identifier is the external name; the provider publishes
+    endpoint, address, host, port, username and (generated) password as connection details."""
+    for_provider = r["spec"]["forProvider"]
+    region = _region(r)
+    engine = for_provider.get("engine", "postgres")
+    port = int(for_provider.get("port") or _DB_PORTS.get(engine, 5432))
+    cluster_id = short_hash("rds", ACCOUNT_ID, region, length=12)
+    address = f"{external_name}.c{cluster_id}.{region}.rds.amazonaws.com"
+    username = for_provider.get("username", "admin")
+    version = str(for_provider.get("engineVersion", ""))
+    computed = {
+        "address": address,
+        "endpoint": f"{address}:{port}",
+        "port": port,
+        "arn": _arn("rds", region, f"db:{external_name}"),
+        "resourceId": "db-" + short_hash("resource", region, external_name, length=26).upper(),
+        "hostedZoneId": "Z29XKXDKYMONMX",
+        "engineVersionActual": f"{version}.1" if version.count(".") < 2 else version,
+        "status": "available",
+        "id": external_name,
+    }
+    details = {
+        "endpoint": f"{address}:{port}".encode(),
+        "address": address.encode(),
+        "host": address.encode(),
+        "port": str(port).encode(),
+        "username": str(username).encode(),
+    }
+    if for_provider.get("autoGeneratePassword"):
+        details["password"] = short_hash(
+            "password", r["metadata"].get("namespace", ""), external_name, length=27
+        ).encode()
+    return computed, details
+
+
+def _db_subnet_group(
+    r: dict[str, Any], external_name: str
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    return {
+        "arn": _arn("rds", _region(r), f"subgrp:{external_name}"),
+        "supportedNetworkTypes": ["IPV4"],
+    }, {}
+
+
+def _db_parameter_group(
+    r: dict[str, Any], external_name: str
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    return {"arn": _arn("rds", _region(r), f"pg:{external_name}")}, {}
+
+
+def _security_group(
+    r: dict[str, Any], external_name: str
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    group_id = fake_id(
+        "sg", r["metadata"].get("namespace", ""), r["metadata"].get("name", external_name)
+    )
+    return {
+        "id": group_id,
+        "arn": _arn("ec2", _region(r), f"security-group/{group_id}"),
+        "ownerId": ACCOUNT_ID,
+        "egress": [],
+        "ingress": [],
+    }, {}
+
+
+def _security_group_ingress_rule(
+    r: dict[str, Any], external_name: str
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    rule_id = fake_id(
+        "sgr", r["metadata"].get("namespace", ""), r["metadata"].get("name", external_name)
+    )
+    return {
+        "id": rule_id,
+        "securityGroupRuleId": rule_id,
+        "arn": _arn("ec2", _region(r), f"security-group-rule/{rule_id}"),
+    }, {}
+
+
 # Per-kind computed fields and connection details, keyed by kind. Blueprints' kinds register here.
 Fake = Callable[[dict[str, Any], str], tuple[dict[str, Any], dict[str, bytes]]]
 FAKES: dict[str, Fake] = {
     "Bucket": _bucket,
     "Key": _kms_key,
+    "Instance": _db_instance,
+    "SubnetGroup": _db_subnet_group,
+    "ParameterGroup": _db_parameter_group,
+    "SecurityGroup": _security_group,
+    "SecurityGroupIngressRule": _security_group_ingress_rule,
 }
 
 

@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from functions.blueprints import bucket
+from functions.blueprints import bucket, database
 from functions.kit.blueprint import Blueprint
 
 BLUEPRINTS: dict[str, Blueprint[Any]] = {
-    blueprint.kind: blueprint for blueprint in (bucket.BLUEPRINT,)
+    blueprint.kind: blueprint for blueprint in (bucket.BLUEPRINT, database.BLUEPRINT)
 }

@@ -145,6 +145,10 @@ def _db_instance(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any],
         "status": "available",
         "id": external_name,
     }
+    key_ref = for_provider.get("kmsKeyIdRef")
+    if key_ref:  # resolved like the provider does, to the ARN the Key fake gives that Key
+        key_id = fake_id("id", r["metadata"].get("namespace", ""), key_ref["name"])
+        computed["kmsKeyId"] = _arn("kms", region, f"key/{key_id}")
     details = {
         "endpoint": f"{address}:{port}".encode(),
         "address": address.encode(),
@@ -202,6 +206,131 @@ def _security_group_ingress_rule(
     }, {}
 
 
+# -- XCluster's kinds (EC2 network, IAM, EKS) --
+
+
+def _named_id(prefix: str, r: dict[str, Any]) -> str:
+    """An AWS-style id (vpc-..., subnet-...) derived from the resource's namespace and name."""
+    metadata = r.get("metadata") or {}
+    return fake_id(prefix, metadata.get("namespace", ""), metadata.get("name", ""))
+
+
+def _ref_id(prefix: str, r: dict[str, Any], ref: dict[str, Any]) -> str:
+    """The id `_named_id` gives the resource a reference names (same namespace)."""
+    return fake_id(prefix, (r.get("metadata") or {}).get("namespace", ""), ref.get("name", ""))
+
+
+def _ec2(prefix: str, arn_type: str | None = None) -> Fake:
+    def fake(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+        resource_id = _named_id(prefix, r)
+        computed: dict[str, Any] = {"id": resource_id, "ownerId": ACCOUNT_ID}
+        if arn_type:
+            computed["arn"] = _arn("ec2", _region(r), f"{arn_type}/{resource_id}")
+        return computed, {}
+
+    return fake
+
+
+def _eip(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+    allocation = _named_id("eipalloc", r)
+    digest = int(short_hash(allocation, length=4), 16)
+    return {
+        "id": allocation,
+        "allocationId": allocation,
+        "publicIp": f"198.51.100.{digest % 254 + 1}",
+        "arn": _arn("ec2", _region(r), f"elastic-ip/{allocation}"),
+    }, {}
+
+
+def _nat_gateway(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+    return {"id": _named_id("nat", r), "networkInterfaceId": _named_id("eni", r)}, {}
+
+
+def _iam_role(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+    return {
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{external_name}",
+        "uniqueId": "AROA" + short_hash("role", external_name, length=17).upper(),
+    }, {}
+
+
+def _eks_cluster(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """An EKS Cluster (v1beta2 shape): endpoint, OIDC issuer, cluster security group, VPC."""
+    for_provider = r["spec"]["forProvider"]
+    region = _region(r)
+    digest = short_hash("eks", region, external_name, length=32).upper()
+    vpc_config = {
+        k: v
+        for k, v in (for_provider.get("vpcConfig") or {}).items()
+        if not k.endswith(("Refs", "Selector"))
+    }
+    subnet_refs = (for_provider.get("vpcConfig") or {}).get("subnetIdRefs") or []
+    vpc_config.update(
+        {
+            "clusterSecurityGroupId": fake_id("sg", "eks-cluster-sg", region, external_name),
+            "subnetIds": vpc_config.get("subnetIds")
+            or [_ref_id("subnet", r, ref) for ref in subnet_refs],
+            "vpcId": fake_id("vpc", "eks", region, external_name),
+        }
+    )
+    return {
+        "arn": _arn("eks", region, f"cluster/{external_name}"),
+        "endpoint": f"https://{digest}.gr7.{region}.eks.amazonaws.com",
+        "certificateAuthority": [
+            {"data": base64.b64encode(f"ca of {external_name}".encode()).decode()}
+        ],
+        "identity": [
+            {"oidc": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{digest}"}]}
+        ],
+        "platformVersion": "eks.1",
+        "status": "ACTIVE",
+        "vpcConfig": vpc_config,
+    }, {}
+
+
+def _eks_cluster_auth(
+    r: dict[str, Any], external_name: str
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """ClusterAuth publishes a kubeconfig with a short-lived token as detail `kubeconfig`."""
+    cluster = (r["spec"]["forProvider"].get("clusterNameRef") or {}).get("name") or r["spec"][
+        "forProvider"
+    ].get("clusterName", "cluster")
+    kubeconfig = (
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters:\n- name: {cluster}\n  cluster:\n    server: https://{cluster}.eks.example\n"
+        f"contexts:\n- name: {cluster}\n  context:\n    cluster: {cluster}\n    user: {cluster}\n"
+        f"current-context: {cluster}\n"
+        f"users:\n- name: {cluster}\n  user:\n    token: k8s-aws-v1.fake\n"
+    )
+    return {"lastRefreshTime": TRANSITION_TIME}, {"kubeconfig": kubeconfig.encode()}
+
+
+def _eks_arn(kind: str, field: str = "arn") -> Fake:
+    def fake(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+        return {field: _arn("eks", _region(r), f"{kind}/{external_name}")}, {}
+
+    return fake
+
+
+def _eks_node_group(
+    r: dict[str, Any], external_name: str
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    return {
+        "arn": _arn("eks", _region(r), f"nodegroup/{external_name}"),
+        "status": "ACTIVE",
+        "releaseVersion": f"{r['spec']['forProvider'].get('version', '1.34')}.0-20260101",
+    }, {}
+
+
+def _eks_pod_identity_association(
+    r: dict[str, Any], external_name: str
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    association = "a-" + short_hash("pia", external_name, length=17)
+    return {
+        "associationId": association,
+        "associationArn": _arn("eks", _region(r), f"podidentityassociation/{association}"),
+    }, {}
+
+
 # Per-kind computed fields and connection details, keyed by kind. Blueprints' kinds register here.
 Fake = Callable[[dict[str, Any], str], tuple[dict[str, Any], dict[str, bytes]]]
 FAKES: dict[str, Fake] = {
@@ -212,6 +341,20 @@ FAKES: dict[str, Fake] = {
     "ParameterGroup": _db_parameter_group,
     "SecurityGroup": _security_group,
     "SecurityGroupIngressRule": _security_group_ingress_rule,
+    "VPC": _ec2("vpc", "vpc"),
+    "Subnet": _ec2("subnet", "subnet"),
+    "InternetGateway": _ec2("igw", "internet-gateway"),
+    "RouteTable": _ec2("rtb", "route-table"),
+    "EIP": _eip,
+    "NATGateway": _nat_gateway,
+    "Role": _iam_role,
+    "Cluster": _eks_cluster,
+    "ClusterAuth": _eks_cluster_auth,
+    "NodeGroup": _eks_node_group,
+    "Addon": _eks_arn("addon"),
+    "AccessEntry": _eks_arn("access-entry", "accessEntryArn"),
+    "IdentityProviderConfig": _eks_arn("identityproviderconfig"),
+    "PodIdentityAssociation": _eks_pod_identity_association,
 }
 
 

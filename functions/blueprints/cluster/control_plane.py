@@ -1,0 +1,105 @@
+"""The EKS control plane: secrets encryption key, the cluster, and its kubeconfig (ClusterAuth)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.kit import Composite, Desired, dns_label
+from functions.kit.shapes import CONNECTION_SECRET_NAMESPACE
+from functions.resources import kms
+from functions.resources.kinds import CLUSTER_AUTH, EKS_CLUSTER
+
+from .parameters import ClusterParameters
+
+KUBECONFIG_KEY = "kubeconfig"
+
+
+def cluster_name(xr: Composite[Any]) -> str:
+    """The EKS cluster's name: stable for the XR's lifetime and unique in the account."""
+    return dns_label(xr.namespace or "", xr.name, max_len=100)
+
+
+def kubeconfig_secret(xr: Composite[Any]) -> tuple[str, str]:
+    """Where ClusterAuth writes the kubeconfig: (namespace, name)."""
+    namespace = xr.namespace or CONNECTION_SECRET_NAMESPACE
+    return namespace, dns_label(xr.name, "kubeconfig")
+
+
+def encrypts_secrets(xr: Composite[ClusterParameters]) -> bool:
+    # EKS cannot turn secrets encryption off again, and deleting the key would make every
+    # Secret unreadable: once composed, the key stays.
+    return xr.params.secrets_encryption or "kms-key" in xr.observed
+
+
+def compose_key(xr: Composite[ClusterParameters], out: Desired) -> list[str]:
+    if not encrypts_secrets(xr):
+        return []
+    out.add(
+        "kms-key",
+        kms.key(xr, "kms-key", f"Encrypts Kubernetes Secrets of EKS cluster {cluster_name(xr)}"),
+    )
+    return ["kms-key"]
+
+
+def key_arn(xr: Composite[ClusterParameters]) -> str | None:
+    key = xr.observed.get("kms-key")
+    arn = key.at_provider("arn") if key else None
+    if arn:
+        return str(arn)
+    # The key's observed state can be missing for a moment (e.g. while it is re-read); the
+    # cluster then keeps the ARN it was created with rather than dropping its encryption.
+    cluster = xr.observed.get("eks-cluster")
+    config = cluster.at_provider("encryptionConfig") if cluster else None
+    if isinstance(config, dict):
+        return (config.get("provider") or {}).get("keyArn")
+    return None
+
+
+def cluster(xr: Composite[ClusterParameters], private_subnet_keys: list[str]) -> dict[str, Any]:
+    p = xr.params
+    for_provider: dict[str, Any] = {
+        "region": p.region,
+        "version": p.version,
+        "roleArnRef": xr.shape.ref(xr.resource_name("cluster-role")),
+        "vpcConfig": {
+            # The control plane's network interfaces go into the private subnets only.
+            "subnetIdRefs": [xr.shape.ref(xr.resource_name(key)) for key in private_subnet_keys],
+            "endpointPrivateAccess": p.endpoint.private,
+            "endpointPublicAccess": p.endpoint.public,
+        },
+        "accessConfig": {
+            "authenticationMode": "API_AND_CONFIG_MAP",
+            # The provider's identity stays admin: ClusterAuth's kubeconfig, and with it the helm
+            # and kubernetes ProviderConfigs, act as that identity.
+            "bootstrapClusterCreatorAdminPermissions": True,
+        },
+        # Core addons are composed as EKS managed addons instead of the self-managed defaults.
+        "bootstrapSelfManagedAddons": False,
+        "enabledClusterLogTypes": list(dict.fromkeys(p.logging)),
+        "tags": xr.tags(),
+    }
+    if p.endpoint.public:
+        for_provider["vpcConfig"]["publicAccessCidrs"] = list(p.endpoint.public_cidrs)
+    if encrypts_secrets(xr):
+        arn = key_arn(xr)
+        if arn:
+            for_provider["encryptionConfig"] = {
+                "provider": {"keyArn": arn},
+                "resources": ["secrets"],
+            }
+    return xr.shape.managed(
+        EKS_CLUSTER, xr.resource_name("eks-cluster"), for_provider, external_name=cluster_name(xr)
+    )
+
+
+def cluster_auth(xr: Composite[ClusterParameters]) -> dict[str, Any]:
+    _, secret = kubeconfig_secret(xr)
+    return xr.shape.managed(
+        CLUSTER_AUTH,
+        xr.resource_name("cluster-auth"),
+        {
+            "region": xr.params.region,
+            "clusterNameRef": xr.shape.ref(xr.resource_name("eks-cluster")),
+        },
+        connection_secret=secret,
+    )

@@ -1,0 +1,249 @@
+"""The cluster's VPC: public and private subnets per zone, internet gateway, NAT, routes.
+
+Subnet CIDRs are computed from the VPC CIDR, never per region: the VPC is cut into eighths, zone
+i's private subnet is eighth i (up to six zones), and the last eighth is cut into eighths again for
+the public subnets, each picked by the zone's letter (a..f). A /16 gives /19 private and /22
+public subnets, a /20 gives /23 and /26.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+from functions.kit import ComposeError, Composite, Desired
+from functions.resources.kinds import (
+    EIP,
+    INTERNET_GATEWAY,
+    NAT_GATEWAY,
+    ROUTE,
+    ROUTE_TABLE,
+    ROUTE_TABLE_ASSOCIATION,
+    SUBNET,
+    VPC,
+)
+
+from .parameters import ClusterParameters
+
+MAX_ZONES = 6
+LARGEST_PREFIX = 16  # AWS allows no VPC CIDR larger than /16
+SMALLEST_PREFIX = 20  # leaves /23 private subnets (510 addresses) for nodes and pods
+PRIVATE_RANGES = tuple(
+    ipaddress.IPv4Network(cidr)
+    for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
+
+# Availability zone letters where a region's differ from a, b, c. Zone letters map to different
+# physical zones per account, but which letters exist is the same for every account.
+ZONE_LETTERS: dict[str, str] = {
+    "us-east-1": "abcdef",
+    "us-west-2": "abcd",
+    "us-west-1": "ac",
+    "ap-northeast-1": "acd",
+    "ap-northeast-2": "abcd",
+    "ca-central-1": "abd",
+    "eu-central-1": "abc",
+}
+DEFAULT_ZONE_LETTERS = "abc"
+# A zone's subnets are picked by its letter, so reordering or adding zones never moves a subnet.
+ZONE_SUFFIXES = "abcdef"
+
+
+@dataclass(frozen=True)
+class Zone:
+    name: str  # eu-west-1a
+    suffix: str  # a: part of every composition resource name in this zone, so never changes
+    private_cidr: str
+    public_cidr: str
+
+
+@dataclass(frozen=True)
+class Layout:
+    zones: tuple[Zone, ...]
+    nat_zones: tuple[Zone, ...]
+
+    def nat_for(self, zone: Zone) -> Zone:
+        return zone if zone in self.nat_zones else self.nat_zones[0]
+
+
+def layout(params: ClusterParameters) -> Layout:
+    network = params.network
+    vpc = _vpc_network(network.cidr)
+    private = list(vpc.subnets(prefixlen_diff=3))
+    public = list(private[-1].subnets(prefixlen_diff=3))
+    zones = tuple(
+        Zone(name, name[-1], str(private[slot]), str(public[slot]))
+        for name in _zone_names(params)
+        for slot in [ZONE_SUFFIXES.index(name[-1])]
+    )
+    nat_zones = zones if network.nat_gateways == "perZone" else zones[:1]
+    return Layout(zones, nat_zones)
+
+
+def _vpc_network(cidr: str) -> ipaddress.IPv4Network:
+    field = "spec.parameters.network.cidr"
+    try:
+        vpc = ipaddress.IPv4Network(cidr, strict=True)
+    except ValueError as error:
+        raise ComposeError(field, f"{cidr!r} is not an IPv4 CIDR ({error})") from None
+    if not any(vpc.subnet_of(private) for private in PRIVATE_RANGES):
+        raise ComposeError(
+            field,
+            f"{cidr} is not a private range: use one inside 10.0.0.0/8, 172.16.0.0/12, "
+            "192.168.0.0/16 or 100.64.0.0/10",
+        )
+    if vpc.prefixlen < LARGEST_PREFIX:
+        raise ComposeError(field, f"{cidr} is larger than AWS allows for a VPC (/{LARGEST_PREFIX})")
+    if vpc.prefixlen > SMALLEST_PREFIX:
+        raise ComposeError(
+            field, f"{cidr} is too small for a cluster: use a /{SMALLEST_PREFIX} or larger"
+        )
+    return vpc
+
+
+def _zone_names(params: ClusterParameters) -> list[str]:
+    region = params.region
+    explicit = params.network.availability_zones
+    if explicit is not None:
+        seen: set[str] = set()
+        for i, zone in enumerate(explicit):
+            field = f"spec.parameters.network.availabilityZones[{i}]"
+            if (
+                len(zone) != len(region) + 1
+                or not zone.startswith(region)
+                or zone[-1] not in ZONE_SUFFIXES
+            ):
+                raise ComposeError(field, f"{zone!r} is not an availability zone of {region}")
+            if zone in seen:
+                raise ComposeError(field, f"{zone} is listed twice")
+            seen.add(zone)
+        return list(explicit)
+    letters = ZONE_LETTERS.get(region, DEFAULT_ZONE_LETTERS)
+    count = params.network.zones
+    if count > len(letters):
+        raise ComposeError(
+            "spec.parameters.network.zones",
+            f"{region} has {len(letters)} availability zones "
+            f"({', '.join(region + x for x in letters)}), not {count}",
+        )
+    return [region + letter for letter in letters[:count]]
+
+
+def compose(
+    xr: Composite[ClusterParameters], out: Desired, net: Layout, cluster_name: str
+) -> list[str]:
+    """Add the network; returns the composition resource names of everything in it."""
+    region = xr.params.region
+    keys: list[str] = []
+
+    def add(key: str, kind: Any, for_provider: dict[str, Any], name_tag: str | None = None) -> None:
+        body = {"region": region, **for_provider}
+        if name_tag is not None:
+            body["tags"] = xr.tags(Name=name_tag, **body.pop("tags", {}))
+        out.add(key, xr.shape.managed(kind, xr.resource_name(key), body))
+        keys.append(key)
+
+    def ref(key: str) -> dict[str, str]:
+        return xr.shape.ref(xr.resource_name(key))
+
+    add(
+        "vpc",
+        VPC,
+        {"cidrBlock": xr.params.network.cidr, "enableDnsHostnames": True, "enableDnsSupport": True},
+        cluster_name,
+    )
+    add("internet-gateway", INTERNET_GATEWAY, {"vpcIdRef": ref("vpc")}, cluster_name)
+    add("route-table-public", ROUTE_TABLE, {"vpcIdRef": ref("vpc")}, f"{cluster_name}-public")
+    add(
+        "route-public-internet",
+        ROUTE,
+        {
+            "routeTableIdRef": ref("route-table-public"),
+            "destinationCidrBlock": "0.0.0.0/0",
+            "gatewayIdRef": ref("internet-gateway"),
+        },
+    )
+    cluster_tag = {f"kubernetes.io/cluster/{cluster_name}": "shared"}
+    for zone in net.zones:
+        s = zone.suffix
+        add(
+            f"subnet-public-{s}",
+            SUBNET,
+            {
+                "vpcIdRef": ref("vpc"),
+                "availabilityZone": zone.name,
+                "cidrBlock": zone.public_cidr,
+                "mapPublicIpOnLaunch": False,
+                # Where the AWS Load Balancer Controller puts internet-facing load balancers.
+                "tags": {**cluster_tag, "kubernetes.io/role/elb": "1"},
+            },
+            f"{cluster_name}-public-{zone.name}",
+        )
+        add(
+            f"subnet-private-{s}",
+            SUBNET,
+            {
+                "vpcIdRef": ref("vpc"),
+                "availabilityZone": zone.name,
+                "cidrBlock": zone.private_cidr,
+                "mapPublicIpOnLaunch": False,
+                "tags": {**cluster_tag, "kubernetes.io/role/internal-elb": "1"},
+            },
+            f"{cluster_name}-private-{zone.name}",
+        )
+        add(
+            f"route-table-association-public-{s}",
+            ROUTE_TABLE_ASSOCIATION,
+            {
+                "routeTableIdRef": ref("route-table-public"),
+                "subnetIdRef": ref(f"subnet-public-{s}"),
+            },
+        )
+    for zone in net.nat_zones:
+        s = zone.suffix
+        add(f"eip-nat-{s}", EIP, {"domain": "vpc"}, f"{cluster_name}-nat-{zone.name}")
+        add(
+            f"nat-gateway-{s}",
+            NAT_GATEWAY,
+            {
+                "allocationIdRef": ref(f"eip-nat-{s}"),
+                "subnetIdRef": ref(f"subnet-public-{s}"),
+                "connectivityType": "public",
+            },
+            f"{cluster_name}-{zone.name}",
+        )
+    for zone in net.zones:
+        s = zone.suffix
+        add(
+            f"route-table-private-{s}",
+            ROUTE_TABLE,
+            {"vpcIdRef": ref("vpc")},
+            f"{cluster_name}-private-{zone.name}",
+        )
+        add(
+            f"route-private-{s}-nat",
+            ROUTE,
+            {
+                "routeTableIdRef": ref(f"route-table-private-{s}"),
+                "destinationCidrBlock": "0.0.0.0/0",
+                "natGatewayIdRef": ref(f"nat-gateway-{net.nat_for(zone).suffix}"),
+            },
+        )
+        add(
+            f"route-table-association-private-{s}",
+            ROUTE_TABLE_ASSOCIATION,
+            {
+                "routeTableIdRef": ref(f"route-table-private-{s}"),
+                "subnetIdRef": ref(f"subnet-private-{s}"),
+            },
+        )
+    return keys
+
+
+def private_subnet_keys(net: Layout) -> list[str]:
+    return [f"subnet-private-{zone.suffix}" for zone in net.zones]
+
+
+def public_subnet_keys(net: Layout) -> list[str]:
+    return [f"subnet-public-{zone.suffix}" for zone in net.zones]

@@ -1,0 +1,86 @@
+"""What the XR reports: status.cluster, per-stage conditions, connection details."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from functions.kit import Composite, Desired
+
+from .control_plane import KUBECONFIG_KEY, cluster_name
+from .network import Layout, private_subnet_keys, public_subnet_keys
+from .parameters import ClusterParameters
+from .providers import provider_config_name
+
+
+def report(
+    xr: Composite[ClusterParameters],
+    out: Desired,
+    net: Layout,
+    network_keys: list[str],
+    pools: list[str],
+    addon_keys: list[str],
+) -> None:
+    out.status(cluster=cluster_status(xr, net))
+    _condition(out, "NetworkReady", network_keys)
+    _condition(out, "ControlPlaneReady", ["eks-cluster", "cluster-auth"])
+    _condition(out, "NodesReady", pools)
+    _condition(out, "AddonsReady", [*addon_keys, "storage-class"])
+
+    endpoint = _at_provider(xr, "eks-cluster", "endpoint")
+    auth = xr.observed.get("cluster-auth")
+    kubeconfig = auth.connection_details.get(KUBECONFIG_KEY) if auth else None
+    out.connection(kubeconfig=kubeconfig or None, endpoint=endpoint)
+
+
+def cluster_status(xr: Composite[ClusterParameters], net: Layout) -> dict[str, Any] | None:
+    """Every field once it is known; XDatabase reads this to place databases next to the nodes."""
+    cluster = xr.observed.get("eks-cluster")
+    if cluster is None:
+        return None
+    vpc_config = cluster.at_provider("vpcConfig") or {}
+    identity = cluster.at_provider("identity") or []
+    status: dict[str, Any] = {
+        "name": cluster_name(xr),
+        "region": xr.params.region,
+        "version": cluster.at_provider("version") or xr.params.version,
+        "endpoint": cluster.at_provider("endpoint"),
+        "oidcIssuerUrl": _first(_first(identity, "oidc"), "issuer"),
+        "vpcId": _at_provider(xr, "vpc", "id"),
+        "privateSubnetIds": _ids(xr, private_subnet_keys(net)),
+        "publicSubnetIds": _ids(xr, public_subnet_keys(net)),
+        "nodeSecurityGroupId": vpc_config.get("clusterSecurityGroupId")
+        if isinstance(vpc_config, dict)
+        else None,
+    }
+    if xr.observed.get("kubernetes-provider-config") is not None:
+        status["providerConfigName"] = provider_config_name(xr)
+    return {k: v for k, v in status.items() if v is not None}
+
+
+def _first(items: Any, field: str) -> Any:
+    """`items[0][field]` of a Terraform-style singleton list, or None."""
+    if isinstance(items, list) and items and isinstance(items[0], dict):
+        return items[0].get(field)
+    return None
+
+
+def _at_provider(xr: Composite[ClusterParameters], key: str, field: str) -> Any:
+    observed = xr.observed.get(key)
+    return observed.at_provider(field) if observed else None
+
+
+def _ids(xr: Composite[ClusterParameters], keys: list[str]) -> list[str] | None:
+    ids = [_at_provider(xr, key, "id") for key in keys]
+    return [str(i) for i in ids] if all(ids) else None
+
+
+def _condition(out: Desired, type_: str, keys: Iterable[str]) -> None:
+    keys = list(keys)
+    waiting = [k for k in keys if not (k in out.resources and out.resources[k].ready)]
+    if not waiting:
+        out.condition(type_, True, "Available")
+        return
+    details = "; ".join(f"{k}: {out.waiting.get(k, 'not ready')}" for k in waiting[:3])
+    more = f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""
+    out.condition(type_, False, "Creating", f"waiting for {details}{more}")

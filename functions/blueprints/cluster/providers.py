@@ -1,0 +1,66 @@
+"""Deploying into the new cluster: helm and kubernetes ProviderConfigs, and in-cluster objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.kit import Composite, ProviderConfigRef
+from functions.resources.kinds import (
+    HELM_PROVIDER_CONFIG,
+    KUBERNETES_OBJECT,
+    KUBERNETES_PROVIDER_CONFIG,
+)
+
+from .control_plane import KUBECONFIG_KEY, kubeconfig_secret
+from .parameters import ClusterParameters
+
+
+def provider_config_name(xr: Composite[Any]) -> str:
+    """Both ProviderConfigs are named after the XR, so platform engineers can guess them."""
+    return xr.name
+
+
+def _provider_config(xr: Composite[ClusterParameters], kind: Any) -> dict[str, Any]:
+    namespace, name = kubeconfig_secret(xr)
+    return xr.shape.plain(
+        kind,
+        provider_config_name(xr),
+        {
+            "spec": {
+                "credentials": {
+                    "source": "Secret",
+                    "secretRef": {"namespace": namespace, "name": name, "key": KUBECONFIG_KEY},
+                }
+            }
+        },
+    )
+
+
+def helm_provider_config(xr: Composite[ClusterParameters]) -> dict[str, Any]:
+    return _provider_config(xr, HELM_PROVIDER_CONFIG)
+
+
+def kubernetes_provider_config(xr: Composite[ClusterParameters]) -> dict[str, Any]:
+    return _provider_config(xr, KUBERNETES_PROVIDER_CONFIG)
+
+
+def default_storage_class(xr: Composite[ClusterParameters]) -> dict[str, Any]:
+    manifest = {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {
+            "name": "gp3",
+            "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+        },
+        "provisioner": "ebs.csi.aws.com",
+        "parameters": {"type": "gp3", "encrypted": "true"},
+        "reclaimPolicy": "Delete",
+        "volumeBindingMode": "WaitForFirstConsumer",
+        "allowVolumeExpansion": True,
+    }
+    return xr.shape.managed(
+        KUBERNETES_OBJECT,
+        xr.resource_name("storage-class"),
+        {"manifest": manifest},
+        provider_config=ProviderConfigRef(provider_config_name(xr), "ProviderConfig"),
+    )

@@ -162,6 +162,30 @@ def _serve_workers(
 
 
 @main.command()
+@click.option(
+    "--requests",
+    type=click.IntRange(50),
+    default=400,
+    show_default=True,
+    help="Requests per latency scenario.",
+)
+@click.option(
+    "--workers-seconds",
+    type=click.FloatRange(0.5),
+    default=5.0,
+    show_default=True,
+    help="Seconds of load per run of the 1-vs-2 workers comparison.",
+)
+@click.option("--no-workers", is_flag=True, help="Skip the 1-vs-2 workers comparison.")
+def bench(requests: int, workers_seconds: float, no_workers: bool) -> None:
+    """Measure the server over gRPC on loopback against an empty function (the floor)."""
+    from functions import bench as benchmark
+
+    report = benchmark.run(requests, workers_seconds, workers=not no_workers)
+    click.echo(report.table())
+
+
+@main.command()
 @click.argument("composite", type=click.File("r"))
 @click.option(
     "--observed",

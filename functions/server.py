@@ -156,7 +156,9 @@ def supervise(
                 worker.kill()
                 codes.append(worker.wait())
         log.info("workers stopped", codes=codes)
-        return 0 if all(code == 0 for code in codes) else 1
+        # A worker signalled before it installed its handlers had nothing in flight to drain.
+        clean = (0, -signal.SIGTERM, -signal.SIGINT)
+        return 0 if all(code in clean for code in codes) else 1
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -200,12 +200,14 @@ class DatabaseParameters(CommonParameters):
     )
     storage_gib: int | None = Field(
         default=None,
+        alias="storageGiB",
         ge=20,
         le=MAX_STORAGE_GIB,
         description="Overrides the size's storage (GiB). Can only grow.",
     )
     max_storage_gib: int | None = Field(
         default=None,
+        alias="maxStorageGiB",
         ge=20,
         le=MAX_STORAGE_GIB,
         description="Storage autoscaling ceiling (GiB); defaults to four times the storage.",
@@ -328,6 +330,17 @@ def ingress_key(source: str) -> str:
 
 
 CLUSTER_INGRESS_KEY = "ingress-cluster-nodes"
+
+
+def parameter_group_key(p: DatabaseParameters) -> str:
+    """One parameter group per family, e.g. parameter-group-postgres16.
+
+    A group's family cannot change. A major version upgrade composes the new family's group and
+    points the instance at it; the old group is dropped (it holds no data) and Crossplane deletes
+    it once RDS has let go of it.
+    """
+    return dns_label("parameter-group", p.engine_spec.family(p.major_version).replace(".", "-"))
+
 
 # -- the network --------------------------------------------------------------------------------
 
@@ -453,7 +466,9 @@ def refuse_destructive_changes(
             "spec.parameters.databaseName",
             f"the database was created as {observed_name}; renaming it would replace the instance",
         )
-    observed_key = instance.get("spec", "forProvider", "kmsKeyId")
+    observed_key = instance.at_provider("kmsKeyId") or instance.get(
+        "spec", "forProvider", "kmsKeyId"
+    )
     composed_key = xr.observed.get("kms-key")
     wanted_key = p.kms_key_arn or (composed_key.at_provider("arn") if composed_key else None)
     if observed_key and wanted_key and observed_key != wanted_key:
@@ -522,8 +537,9 @@ def compose(xr: Composite[DatabaseParameters], out: Desired) -> None:
     add("security-group", lambda net: security_group(xr, net), after=[])
     for key in placement.ingress_keys if placement else [CLUSTER_INGRESS_KEY]:
         add(key, lambda net, key=key: ingress_rule(xr, net, key), after=["security-group"])
-    add("parameter-group", lambda _: parameter_group(xr), after=[])
-    instance_after = ["subnet-group", "security-group", "parameter-group"]
+    group_key = parameter_group_key(p)
+    add(group_key, lambda _: parameter_group(xr, group_key), after=[])
+    instance_after = ["subnet-group", "security-group", group_key]
     if p.needs_key:
         instance_after.append("kms-key")
     add("instance", lambda _: instance(xr), after=instance_after)
@@ -600,12 +616,12 @@ def ingress_rule(
     return xr.shape.managed(SECURITY_GROUP_INGRESS_RULE, xr.resource_name(key), rule)
 
 
-def parameter_group(xr: Composite[DatabaseParameters]) -> dict[str, Any]:
+def parameter_group(xr: Composite[DatabaseParameters], key: str) -> dict[str, Any]:
     p = xr.params
     engine = p.engine_spec
     return xr.shape.managed(
         DB_PARAMETER_GROUP,
-        xr.resource_name("parameter-group"),
+        xr.resource_name(key),
         {
             "region": p.region,
             "family": engine.family(p.major_version),
@@ -636,7 +652,7 @@ def instance(xr: Composite[DatabaseParameters]) -> dict[str, Any]:
         "port": p.engine_spec.port,
         "dbSubnetGroupNameRef": xr.shape.ref(xr.resource_name("subnet-group")),
         "vpcSecurityGroupIdRefs": [xr.shape.ref(xr.resource_name("security-group"))],
-        "parameterGroupNameRef": xr.shape.ref(xr.resource_name("parameter-group")),
+        "parameterGroupNameRef": xr.shape.ref(xr.resource_name(parameter_group_key(p))),
         "publiclyAccessible": False,
         "multiAz": p.high_availability,
         "backupRetentionPeriod": p.backup_retention_days,

@@ -382,6 +382,14 @@ class TestNetwork:
             "subnet-public-c": "172.20.30.128/26",
         }
 
+    def test_six_zones_in_a_region_that_has_them(self) -> None:
+        xr = with_parameters(XR, region="us-east-1", network={"zones": 6})
+        resources = simulate.desired_resources(run(xr))
+        private = [k for k in resources if k.startswith("subnet-private-")]
+        assert private == [f"subnet-private-{z}" for z in "abcdef"]
+        assert _for_provider(resources["subnet-private-f"])["cidrBlock"] == "10.0.160.0/19"
+        assert _for_provider(resources["subnet-public-f"])["cidrBlock"] == "10.0.244.0/22"
+
     def test_subnets_are_tagged_for_load_balancers(self) -> None:
         resources = simulate.desired_resources(_final("claim"))
         public = _for_provider(resources["subnet-public-b"])["tags"]
@@ -450,6 +458,19 @@ class TestControlPlane:
     def test_without_secrets_encryption_there_is_no_key(self) -> None:
         resources = simulate.desired_resources(run(with_parameters(XR, secretsEncryption=False)))
         assert "kms-key" not in resources
+
+    def test_secrets_encryption_stays_once_the_cluster_has_it(self) -> None:
+        """EKS cannot turn it off, and deleting the key would make every Secret unreadable."""
+        req = fnv1.RunFunctionRequest()
+        req.CopyFrom(_rounds("namespaced")[-1].request)
+        xr = with_parameters(XR, secretsEncryption=False)
+        req.observed.composite.resource.Clear()
+        req.observed.composite.resource.update(xr)
+
+        resources = simulate.desired_resources(RUNNER.run(req))
+
+        assert "kms-key" in resources
+        assert "encryptionConfig" in _for_provider(resources["eks-cluster"])
 
     def test_cluster_auth_writes_the_kubeconfig_where_the_provider_configs_read_it(self) -> None:
         for mode, namespace in (("claim", "crossplane-system"), ("namespaced", "team-a")):
@@ -700,6 +721,7 @@ def _pool(**fields: Any) -> dict[str, Any]:
             "spec.parameters.network.zones: eu-west-1 has 3 availability zones",
         ),
         ({"network": {"zones": 7}}, "spec.parameters.network.zones: input should be less than"),
+        ({"network": {"zones": 1}}, "spec.parameters.network.zones: input should be greater than"),
         (
             {"network": {"availabilityZones": ["eu-west-1a", "us-east-1b"]}},
             "spec.parameters.network.availabilityZones[1]: 'us-east-1b' is not an availability",

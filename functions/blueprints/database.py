@@ -406,6 +406,12 @@ def resolve_placement(xr: Composite[DatabaseParameters], out: Desired) -> Placem
             out, f"waiting for {where} to report {', '.join(missing)} in status.cluster"
         )
         return None
+    cluster_region = cluster.get("region")
+    if cluster_region and cluster_region != xr.params.region:
+        raise ComposeError(
+            "spec.parameters.region",
+            f"{where} is in {cluster_region}; the database must be in the same region",
+        )
     subnets = cluster["privateSubnetIds"]
     if not isinstance(subnets, list) or not all(isinstance(s, str) for s in subnets):
         raise ComposeError(

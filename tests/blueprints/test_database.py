@@ -300,6 +300,35 @@ def test_cluster_ref_in_claim_mode_reads_the_cluster_claim() -> None:
     assert for_provider(resources, "ingress-cluster-nodes")["referencedSecurityGroupId"] == NODE_SG
 
 
+def test_placed_on_a_real_paved_cluster() -> None:
+    """The contract with XCluster: the status it publishes is all the database needs."""
+    xcluster = load_xr("cluster/xr.yaml")
+    xcluster["status"] = status(replay(xcluster)[-1].response)
+    database = with_parameters(
+        {
+            **ON_CLUSTER,
+            "metadata": {**ON_CLUSTER["metadata"], "namespace": xcluster["metadata"]["namespace"]},
+        },
+        region=xcluster["spec"]["parameters"]["region"],
+        network={"clusterRef": {"name": xcluster["metadata"]["name"]}},
+    )
+    resources = composed(database, {"cluster": [xcluster]})
+
+    published = xcluster["status"]["cluster"]
+    assert for_provider(resources, "subnet-group")["subnetIds"] == published["privateSubnetIds"]
+    assert for_provider(resources, "security-group")["vpcId"] == published["vpcId"]
+    rule = for_provider(resources, "ingress-cluster-nodes")
+    assert rule["referencedSecurityGroupId"] == published["nodeSecurityGroupId"]
+
+
+def test_a_cluster_in_another_region_is_refused() -> None:
+    rsp = run(with_parameters(ON_CLUSTER, region="us-east-1"), required=REQUIRED)
+    assert fatal_messages(rsp) == [
+        "spec.parameters.region: XCluster platform in namespace team-a is in eu-west-1; "
+        "the database must be in the same region"
+    ]
+
+
 def test_a_cluster_still_being_created_is_waited_for() -> None:
     creating = cluster(vpcId=None, nodeSecurityGroupId="")
     rsp = run(ON_CLUSTER, required={"cluster": [creating]})

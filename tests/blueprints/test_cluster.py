@@ -758,6 +758,14 @@ def _pool(**fields: Any) -> dict[str, Any]:
             {"nodePools": [_pool(name="Big_Pool")]},
             "spec.parameters.nodePools[0].name: string should match",
         ),
+        (
+            {"nodePools": [_pool(labels={"bad key!": "x"})]},
+            "spec.parameters.nodePools[0].labels: 'bad key!' is not a Kubernetes label key",
+        ),
+        (
+            {"nodePools": [_pool(labels={"team": "a b"})]},
+            "spec.parameters.nodePools[0].labels.team: 'a b' is not a Kubernetes label value",
+        ),
         ({"nodePools": []}, "spec.parameters.nodePools: list should have at least 1 item"),
         (
             {

@@ -63,7 +63,9 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
         )
     if p.oidc is not None:
         out.add(
-            "oidc-identity-provider", access.identity_provider_config(xr), after=["eks-cluster"]
+            "oidc-identity-provider",
+            access.identity_provider_config(xr, p.oidc),
+            after=["eks-cluster"],
         )
 
     # 4. Nodes, once they can join a network.

@@ -13,7 +13,7 @@ from functions.resources.kinds import (
 )
 
 from .iam import partition
-from .parameters import ClusterParameters
+from .parameters import ClusterParameters, Oidc
 
 POLICIES = {"admin": "AmazonEKSClusterAdminPolicy", "viewer": "AmazonEKSViewPolicy"}
 
@@ -79,9 +79,7 @@ def policy_association(xr: Composite[ClusterParameters], principal: Principal) -
     )
 
 
-def identity_provider_config(xr: Composite[ClusterParameters]) -> dict[str, Any]:
-    oidc = xr.params.oidc
-    assert oidc is not None
+def identity_provider_config(xr: Composite[ClusterParameters], oidc: Oidc) -> dict[str, Any]:
     return xr.shape.managed(
         IDENTITY_PROVIDER_CONFIG,
         xr.resource_name("oidc-identity-provider"),

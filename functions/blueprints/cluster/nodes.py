@@ -8,7 +8,10 @@ from typing import Any
 from functions.kit import ComposeError, Composite
 from functions.resources.kinds import NODE_GROUP
 
-from .parameters import ClusterParameters, NodePool
+from .parameters import LABEL_KEY_PATTERN, ClusterParameters, NodePool
+
+MAX_LABEL_KEY_LENGTH = 317  # a 253-character prefix, '/', a 63-character name
+LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
 
 TAINT_EFFECTS = {
     "NoSchedule": "NO_SCHEDULE",
@@ -54,6 +57,13 @@ def validate(pools: list[NodePool]) -> None:
             )
         if len(set(pool.instance_types)) != len(pool.instance_types):
             raise ComposeError(f"{field}.instanceTypes", "lists an instance type twice")
+        for label, value in pool.labels.items():
+            if not re.match(LABEL_KEY_PATTERN, label) or len(label) > MAX_LABEL_KEY_LENGTH:
+                raise ComposeError(f"{field}.labels", f"{label!r} is not a Kubernetes label key")
+            if not re.match(LABEL_VALUE_PATTERN, value):
+                raise ComposeError(
+                    f"{field}.labels.{label}", f"{value!r} is not a Kubernetes label value"
+                )
         taint_keys = [(t.key, t.effect) for t in pool.taints]
         for j, taint in enumerate(taint_keys):
             if taint in taint_keys[:j]:

@@ -521,15 +521,19 @@ def compose(xr: Composite[DatabaseParameters], out: Desired) -> None:
     placement = resolve_placement(xr, out)
     refuse_destructive_changes(xr, placement)
 
+    # Not a composed resource: a gate on it holds everything until the cluster says where the
+    # database lives, and progress reads "waiting for cluster <name>".
+    cluster_gate = f"cluster {p.network.cluster_ref.name}" if p.network.cluster_ref else ""
+
     def add(key: str, build: Callable[[Placement], dict[str, Any]], after: list[str]) -> None:
         if placement is not None:
             out.add(key, build(placement), after=after)
-        else:
-            # Until the cluster says where the database lives, compose nothing new, but keep
-            # everything that exists exactly as observed: dropping it would delete it.
-            observed = xr.observed.get(key)
-            resource = as_desired(observed) if observed else {}
-            out.add(key, resource, after=[*after, f"cluster {p.network.cluster_ref.name}"])  # type: ignore[union-attr]
+            return
+        # Compose nothing new, but keep everything that exists exactly as observed: dropping it
+        # would delete it.
+        observed = xr.observed.get(key)
+        resource = as_desired(observed) if observed else {}
+        out.add(key, resource, after=[*after, cluster_gate])
 
     # A composed key is kept even if kmsKeyArn is set later: deleting it would make the
     # database and its snapshots unreadable.
@@ -591,7 +595,8 @@ def security_group(xr: Composite[DatabaseParameters], placement: Placement) -> d
         xr.resource_name("security-group"),
         {
             "region": xr.params.region,
-            "name": identifier(xr),
+            # AWS reserves names starting with sg-, which an identifier could.
+            "name": f"{identifier(xr)}-rds",
             "description": f"RDS database {identifier(xr)}: engine port from allowed sources only",
             "vpcId": placement.vpc_id,
             "revokeRulesOnDelete": True,

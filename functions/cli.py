@@ -112,7 +112,11 @@ def serve(
         if snapshot_address:
             metrics.serve_snapshot(snapshot_address, observer)
     runner = FunctionRunner(
-        ttl_seconds=response_ttl, cache_bytes=cache_size_mb * 1024 * 1024, observer=observer
+        ttl_seconds=response_ttl,
+        cache_bytes=cache_size_mb * 1024 * 1024,
+        observer=observer,
+        # Headroom for gRPC's own framing, so the FATAL answer comes before gRPC's refusal.
+        max_response_bytes=send * 1024 * 1024 - 1024,
     )
     asyncio.run(
         serve_async(

@@ -110,11 +110,13 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         *,
         cache_bytes: int = DEFAULT_CACHE_MEGABYTES * 1024 * 1024,
         observer: Observer | None = None,
+        max_response_bytes: int | None = None,
     ) -> None:
         self.blueprints = blueprints
         self.ttl_seconds = ttl_seconds
         self.cache = ResponseCache(cache_bytes) if cache_bytes > 0 else None
         self.observer = observer
+        self.max_response_bytes = max_response_bytes
         self.log = logging.get_logger()
 
     async def RunFunction(
@@ -171,6 +173,7 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
             req = fnv1.RunFunctionRequest.FromString(data)
         except DecodeError as error:
             rsp = fnv1.RunFunctionResponse()
+            rsp.meta.ttl.FromTimedelta(datetime.timedelta(seconds=self.ttl_seconds))
             _fatal(rsp, f"the request is not a valid RunFunctionRequest: {error}")
             self._observe("", "fatal", started, cached=False)
             return rsp.SerializeToString(deterministic=True)
@@ -189,6 +192,9 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
                 return response
         rsp = self.run(req)
         response = rsp.SerializeToString(deterministic=True)
+        if self.max_response_bytes is not None and len(response) > self.max_response_bytes:
+            response = self._too_large(req, len(response))
+            rsp = fnv1.RunFunctionResponse.FromString(response)
         severity = _worst_severity(rsp)
         if cache is not None and severity != "fatal":
             entry = _Cached(tag, response, kind, severity)
@@ -196,6 +202,19 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
             cache.put(raw_key, entry)
         self._observe(kind, severity, started, cached=False)
         return response
+
+    def _too_large(self, req: fnv1.RunFunctionRequest, size: int) -> bytes:
+        """A FATAL answer instead of a response gRPC would refuse to send."""
+        rsp = fnv1.RunFunctionResponse(meta=fnv1.ResponseMeta(tag=req.meta.tag))
+        rsp.desired.CopyFrom(req.desired)
+        rsp.meta.ttl.FromTimedelta(datetime.timedelta(seconds=self.ttl_seconds))
+        _fatal(
+            rsp,
+            f"the composed response for {_identity(req)} is {size} bytes, over the server's "
+            f"{self.max_response_bytes}-byte limit (--max-send-message-size); are "
+            "spec.parameters holding unexpectedly large values?",
+        )
+        return rsp.SerializeToString(deterministic=True)
 
     def _observe(self, blueprint: str, severity: str, started: float, *, cached: bool) -> None:
         if self.observer is not None:

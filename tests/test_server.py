@@ -7,7 +7,9 @@ of both.
 from __future__ import annotations
 
 import json
+import logging
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,6 +28,18 @@ BUCKET = load_xr("bucket/claim.yaml")
 
 
 SENTINEL = "s3ntinel-Pa55word-do-not-log"
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[list[dict[str, Any]]]:
+    """Every log line at every level (other tests may have configured a filtering logger)."""
+    previous = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    try:
+        with structlog.testing.capture_logs() as logs:
+            yield logs
+    finally:
+        structlog.configure(**previous)
 
 
 def _xr(kind: str, name: str) -> dict[str, Any]:
@@ -233,7 +247,7 @@ def _with_sentinel_details(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionRequ
     return req
 
 
-def test_secrets_never_appear_in_results_or_logs() -> None:
+def test_secrets_never_appear_in_results_or_logs(captured_logs: list[dict[str, Any]]) -> None:
     def leaky(xr: Any, _out: Any) -> None:
         details = xr.observed["db"].connection_details
         raise ValueError(f"cannot parse {details['password']!r} or {details['password'].decode()}")
@@ -242,8 +256,8 @@ def test_secrets_never_appear_in_results_or_logs() -> None:
     runner = FunctionRunner({"XLeaky": blueprint})
     observed = {"db": simulate.ObservedResource({"kind": "Thing"}, {"password": SENTINEL.encode()})}
     req = simulate.request(_xr("XLeaky", "l"), observed)
-    with structlog.testing.capture_logs() as logs:
-        rsp = runner.run(req)
+    rsp = runner.run(req)
+    logs = captured_logs
     assert SENTINEL not in str(rsp.results)
     assert REDACTED in _fatal(rsp)[0]
     assert SENTINEL not in json.dumps(logs, default=str)
@@ -265,11 +279,11 @@ def test_secrets_stay_out_of_the_real_servers_logs_and_results() -> None:
     assert SENTINEL not in served.output
 
 
-def test_every_log_line_of_a_request_names_the_xr() -> None:
+def test_every_log_line_of_a_request_names_the_xr(captured_logs: list[dict[str, Any]]) -> None:
     runner = FunctionRunner()
     steady = replay(BUCKET)[-1].request
-    with structlog.testing.capture_logs() as logs:
-        runner.run(steady)
-        runner.run(BAD_REQUESTS["spec.parameters.region"])
-    assert len(logs) == 2
-    assert all(line["xr"].startswith("XBucket ") for line in logs)
+    captured_logs.clear()
+    runner.run(steady)
+    runner.run(BAD_REQUESTS["spec.parameters.region"])
+    assert [line["event"] for line in captured_logs] == ["composed", "composing failed"]
+    assert all(line["xr"].startswith("XBucket ") for line in captured_logs)

@@ -1,0 +1,303 @@
+"""Faults: whatever arrives, the answer is well-formed and the server keeps serving.
+
+Malformed and mutated requests get a FATAL result with a clear message (or RESOURCE_EXHAUSTED for
+an oversize message); cancelled calls leave nothing behind; SIGTERM drains in-flight calls.
+"""
+
+from __future__ import annotations
+
+import copy
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from server.serving import REPO, Served, serving
+from support.compose import load_xr
+
+from functions import simulate
+from functions.blueprints import BLUEPRINTS
+from functions.runner import FunctionRunner
+from functions.server import free_port
+
+CLAIMS = {
+    kind: load_xr(path)
+    for kind, path in (
+        ("XBucket", "bucket/claim.yaml"),
+        ("XDatabase", "database/claim-postgres.yaml"),
+        ("XCluster", "cluster/claim.yaml"),
+    )
+    if kind in BLUEPRINTS and (REPO / "examples" / path).exists()
+}
+HEALTHY = simulate.request(CLAIMS["XBucket"], tag="healthy")
+RUNNER = FunctionRunner()
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[Served]:
+    with serving("--insecure") as server:
+        yield server
+        assert server.stop() == 0
+
+
+def _well_formed(rsp: fnv1.RunFunctionResponse) -> None:
+    fatal = [r for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
+    for result in fatal:
+        assert result.message.strip()
+    if fatal:
+        assert len(fatal) == 1
+        assert not set(rsp.desired.resources) - set(HEALTHY.desired.resources)  # nothing partial
+    assert rsp.meta.ttl.seconds > 0
+
+
+def _still_serving(served: Served) -> None:
+    rsp = served.run(HEALTHY, timeout=10)
+    assert rsp.meta.tag == "healthy"
+    assert not [r for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
+
+
+# -- mutated requests -------------------------------------------------------------------------
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=40),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+PATHS = [
+    (),
+    ("kind",),
+    ("apiVersion",),
+    ("metadata",),
+    ("metadata", "name"),
+    ("metadata", "namespace"),
+    ("metadata", "labels"),
+    ("spec",),
+    ("spec", "parameters"),
+    ("spec", "parameters", "region"),
+    ("spec", "parameters", "tags"),
+    ("spec", "parameters", "deletionPolicy"),
+    ("spec", "parameters", "providerConfigName"),
+    ("status",),
+    ("status", "progress"),
+]
+
+
+def _mutate(xr: dict[str, Any], path: tuple[str, ...], value: Any, delete: bool) -> dict[str, Any]:
+    xr = copy.deepcopy(xr)
+    if not path:
+        return value if isinstance(value, dict) else {"unexpected": value}
+    target = xr
+    for key in path[:-1]:
+        if not isinstance(target.get(key), dict):
+            target[key] = {}
+        target = target[key]
+    if delete:
+        target.pop(path[-1], None)
+    else:
+        target[path[-1]] = value
+    return xr
+
+
+MUTATIONS = st.tuples(st.sampled_from(sorted(CLAIMS)), st.sampled_from(PATHS), JSON, st.booleans())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(MUTATIONS)
+def test_mutated_composites_get_a_well_formed_answer_in_process(mutation: Any) -> None:
+    kind, path, value, delete = mutation
+    req = simulate.request(_mutate(CLAIMS[kind], path, value, delete))
+    _well_formed(fnv1.RunFunctionResponse.FromString(RUNNER.run_bytes(req.SerializeToString())))
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(mutation=MUTATIONS)
+def test_mutated_composites_over_grpc_and_the_server_keeps_serving(
+    served: Served, mutation: Any
+) -> None:
+    kind, path, value, delete = mutation
+    req = simulate.request(_mutate(CLAIMS[kind], path, value, delete))
+    _well_formed(served.run(req, timeout=10))
+    _still_serving(served)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=400))
+def test_random_bytes_get_a_well_formed_answer(data: bytes) -> None:
+    _well_formed(fnv1.RunFunctionResponse.FromString(RUNNER.run_bytes(data)))
+
+
+# -- hostile shapes ---------------------------------------------------------------------------
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"leaf": True}
+    for _ in range(depth):
+        value = {"deeper": value}
+    return value
+
+
+def test_huge_strings(served: Served) -> None:
+    huge = "x" * 1_000_000
+    region = simulate.request(CLAIMS["XBucket"])
+    region.observed.composite.resource["spec"]["parameters"]["region"] = huge
+    rsp = served.run(region, timeout=20)
+    _well_formed(rsp)
+    assert "spec.parameters.region" in rsp.results[0].message
+    assert len(rsp.results[0].message) < 5_000  # the value is not echoed back
+    # Accepted by the parameters model, and copied into every resource: too big to send.
+    tags = simulate.request(CLAIMS["XBucket"])  # the bucket and its key both carry the tags
+    tags.observed.composite.resource["spec"]["parameters"]["tags"] = {"team": "x" * 2_500_000}
+    rsp = served.run(tags, timeout=20)
+    _well_formed(rsp)
+    assert "over the server's" in rsp.results[0].message
+    name = simulate.request(CLAIMS["XBucket"])
+    name.observed.composite.resource["metadata"]["name"] = huge
+    _well_formed(served.run(name, timeout=20))  # composed or refused, but answered
+    _still_serving(served)
+
+
+def test_deep_nesting_beyond_protobufs_limit_is_a_fatal_result(served: Served) -> None:
+    for depth in (10, 35, 60, 150):
+        req = simulate.request(CLAIMS["XBucket"])
+        req.observed.composite.resource["spec"]["parameters"]["tags"] = _nested(depth)
+        rsp = served.run(req, timeout=10)
+        _well_formed(rsp)
+        assert rsp.results and rsp.results[0].severity == fnv1.SEVERITY_FATAL
+    _still_serving(served)
+
+
+def test_non_utf8_connection_details_and_strings(served: Served) -> None:
+    req = simulate.fully_observed(RUNNER.run, CLAIMS["XBucket"])
+    for resource in req.observed.resources.values():
+        resource.connection_details["password"] = b"\xff\xfe\x00\xc3\x28 not utf-8"
+    rsp = served.run(req, timeout=10)
+    _well_formed(rsp)
+    assert not [r for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
+    # A string field holding invalid UTF-8: only a hand-made message can carry one.
+    broken = req.SerializeToString().replace(b"team-assets", b"team-\xff\xfeets", 1)
+    with served.channel() as channel:
+        call = channel.unary_unary(
+            "/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction",
+            request_serializer=None,
+            response_deserializer=fnv1.RunFunctionResponse.FromString,
+        )
+        answer = call(broken, timeout=10)
+    assert "not a valid RunFunctionRequest" in answer.results[0].message
+    _still_serving(served)
+
+
+def test_a_message_over_4_mb_is_resource_exhausted(served: Served) -> None:
+    req = simulate.request(CLAIMS["XBucket"])
+    req.observed.resources["blob"].resource["data"] = {"big": "x" * (5 * 1024 * 1024)}
+    with pytest.raises(grpc.RpcError) as refused:
+        served.run(req, timeout=20)
+    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    _still_serving(served)
+
+
+def test_cancelled_calls_leave_nothing_behind(served: Served) -> None:
+    req = simulate.fully_observed(RUNNER.run, CLAIMS[max(CLAIMS)])
+    with served.channel() as channel:
+        stub = served.v1(channel)
+        futures = [stub.RunFunction.future(req, timeout=10) for _ in range(100)]
+        for future in futures:
+            future.cancel()
+        for _ in range(20):
+            stub.RunFunction.future(req, timeout=0.0001)  # deadlines that expire mid-call
+    time.sleep(0.5)
+    started = time.perf_counter()
+    _still_serving(served)
+    assert time.perf_counter() - started < 2
+
+
+# -- SIGTERM ----------------------------------------------------------------------------------
+
+# The real serve_async with a function that takes 1.5 s, so a call is surely in flight.
+SLOW_SERVER = textwrap.dedent(
+    """
+    import asyncio, sys
+    from crossplane.function import logging, response
+    from functions.server import serve_async
+
+    class Slow:
+        async def RunFunction(self, req, context):
+            await asyncio.sleep(1.5)
+            return response.to(req)
+
+    logging.configure()
+    serving = serve_async(Slow(), sys.argv[1], tls_certs_dir=None, insecure=True, grace_seconds=5)
+    asyncio.run(serving)
+    """
+)
+
+
+def test_sigterm_drains_in_flight_calls_and_exits_zero() -> None:
+    address = f"127.0.0.1:{free_port()}"
+    process = subprocess.Popen(
+        [sys.executable, "-c", SLOW_SERVER, address],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if '"serving"' in line:
+                break
+        with grpc.insecure_channel(address) as channel:
+            stub = served_stub(channel)
+            in_flight = [
+                stub.RunFunction.future(simulate.request({}, tag=str(i))) for i in range(5)
+            ]
+            time.sleep(0.3)
+            process.send_signal(signal.SIGTERM)
+            started = time.perf_counter()
+            assert [f.result(timeout=10).meta.tag for f in in_flight] == [str(i) for i in range(5)]
+            assert process.wait(timeout=10) == 0
+            assert time.perf_counter() - started < 5
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def served_stub(channel: grpc.Channel) -> Any:
+    from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
+
+    return grpcv1.FunctionRunnerServiceStub(channel)
+
+
+def test_sigterm_on_paved_serve_exits_zero_within_the_grace_period() -> None:
+    req = simulate.fully_observed(RUNNER.run, CLAIMS[max(CLAIMS)])
+    with serving("--insecure", "--grace-period=3") as served, served.channel() as channel:
+        stub = served.v1(channel)
+        futures = [stub.RunFunction.future(req, timeout=10) for _ in range(50)]
+        futures[0].result(timeout=10)
+        served.process.send_signal(signal.SIGTERM)
+        started = time.perf_counter()
+        assert served.process.wait(timeout=10) == 0
+        assert time.perf_counter() - started < 3.5
+        for future in futures:
+            try:
+                _well_formed(future.result(timeout=10))
+            except grpc.RpcError as error:  # not yet started when the drain began: refused
+                assert error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)

@@ -429,6 +429,44 @@ class TestControlPlane:
         assert _for_provider(default["eks-cluster"])["version"] == "1.34"
         assert _for_provider(default["nodes-spot"])["version"] == "1.34"
 
+    @pytest.mark.parametrize(
+        ("version", "message"),
+        [
+            ("1.34", None),
+            ("1.33", None),
+            ("1.32", "the cluster runs 1.33; EKS cannot downgrade to 1.32"),
+        ],
+    )
+    def test_upgrades_go_one_minor_version_at_a_time(
+        self, version: str, message: str | None
+    ) -> None:
+        req = fnv1.RunFunctionRequest()
+        req.CopyFrom(_rounds("claim")[-1].request)
+        req.observed.composite.resource.update(with_parameters(CLAIM, version=version))
+
+        rsp = RUNNER.run(req)
+
+        if message is None:
+            assert not fatal_messages(rsp)
+            resources = simulate.desired_resources(rsp)
+            assert _for_provider(resources["eks-cluster"])["version"] == version
+            assert _for_provider(resources["nodes-batch"])["version"] == version
+        else:
+            assert fatal_messages(rsp) == [f"spec.parameters.version: {message}"]
+
+    def test_skipping_a_minor_version_is_refused(self) -> None:
+        req = fnv1.RunFunctionRequest()
+        req.CopyFrom(_rounds("claim")[-1].request)
+        cluster = req.observed.resources["eks-cluster"].resource
+        cluster["status"]["atProvider"]["version"] = "1.31"
+        req.observed.composite.resource.update(with_parameters(CLAIM, version="1.34"))
+
+        (fatal,) = fatal_messages(RUNNER.run(req))
+        assert fatal == (
+            "spec.parameters.version: the cluster runs 1.31; "
+            "EKS upgrades one minor version at a time, so 1.32 first"
+        )
+
     def test_cluster_settings(self) -> None:
         resources = simulate.desired_resources(_final("claim"))
         cluster = _for_provider(resources["eks-cluster"])

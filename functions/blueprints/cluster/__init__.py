@@ -34,6 +34,7 @@ __all__ = ["BLUEPRINT", "ClusterParameters", "ClusterStatus", "compose"]
 def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
     p = xr.params
     validate(p)
+    control_plane.check_upgrade(xr)
     net = network.layout(p)
     name = cluster_name(xr)
     private_subnets = network.private_subnet_keys(net)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.kit import Composite, Desired, dns_label
+from functions.kit import ComposeError, Composite, Desired, dns_label
 from functions.kit.shapes import CONNECTION_SECRET_NAMESPACE
 from functions.resources import kms
 from functions.resources.kinds import CLUSTER_AUTH, EKS_CLUSTER
@@ -23,6 +23,34 @@ def kubeconfig_secret(xr: Composite[Any]) -> tuple[str, str]:
     """Where ClusterAuth writes the kubeconfig: (namespace, name)."""
     namespace = xr.namespace or CONNECTION_SECRET_NAMESPACE
     return namespace, dns_label(xr.name, "kubeconfig")
+
+
+def check_upgrade(xr: Composite[ClusterParameters]) -> None:
+    """EKS upgrades one minor version at a time and never downgrades: say so before AWS does."""
+    observed = xr.observed.get("eks-cluster")
+    running = observed.at_provider("version") if observed else None
+    if not isinstance(running, str) or running.count(".") != 1:
+        return
+    wanted = xr.params.version
+    current, target = _minor(running), _minor(wanted)
+    if current is None or target is None:
+        return
+    if target < current:
+        raise ComposeError(
+            "spec.parameters.version",
+            f"the cluster runs {running}; EKS cannot downgrade to {wanted}",
+        )
+    if target > current + 1:
+        raise ComposeError(
+            "spec.parameters.version",
+            f"the cluster runs {running}; EKS upgrades one minor version at a time, "
+            f"so {running[: running.index('.')]}.{current + 1} first",
+        )
+
+
+def _minor(version: str) -> int | None:
+    major, _, minor = version.partition(".")
+    return int(minor) if major == "1" and minor.isdigit() else None
 
 
 def encrypts_secrets(xr: Composite[ClusterParameters]) -> bool:

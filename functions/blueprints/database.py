@@ -10,7 +10,6 @@ group that only admits the sources the developer named (or their cluster's nodes
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -26,7 +25,6 @@ from functions.kit import (
     Composite,
     Desired,
     Model,
-    Observed,
     dns_label,
 )
 from functions.kit.composite import CLAIM_NAMESPACE_LABEL
@@ -425,7 +423,8 @@ def resolve_placement(xr: Composite[DatabaseParameters], out: Desired) -> Placem
 
 
 def _wait_for_cluster(out: Desired, message: str) -> None:
-    out.results.append(("Normal", message))
+    # Until the cluster says where the database lives, compose nothing new and keep what exists.
+    out.hold(message)
     out.condition("DatabaseReady", False, "WaitingForCluster", message)
 
 
@@ -520,58 +519,26 @@ def compose(xr: Composite[DatabaseParameters], out: Desired) -> None:
     validate(p)
     placement = resolve_placement(xr, out)
     refuse_destructive_changes(xr, placement)
-
-    # Not a composed resource: a gate on it holds everything until the cluster says where the
-    # database lives, and progress reads "waiting for cluster <name>".
-    cluster_gate = f"cluster {p.network.cluster_ref.name}" if p.network.cluster_ref else ""
-
-    def add(key: str, build: Callable[[Placement], dict[str, Any]], after: list[str]) -> None:
-        if placement is not None:
-            out.add(key, build(placement), after=after)
-            return
-        # Compose nothing new, but keep everything that exists exactly as observed: dropping it
-        # would delete it.
-        observed = xr.observed.get(key)
-        resource = as_desired(observed) if observed else {}
-        out.add(key, resource, after=[*after, cluster_gate])
+    if placement is None:
+        publish(xr, out)
+        return
 
     # A composed key is kept even if kmsKeyArn is set later: deleting it would make the
     # database and its snapshots unreadable.
     if p.needs_key or "kms-key" in xr.observed:
-        add(
-            "kms-key",
-            lambda _: kms.key(xr, "kms-key", f"Encrypts RDS database {identifier(xr)}"),
-            after=[],
-        )
-    add("subnet-group", lambda net: subnet_group(xr, net), after=[])
-    add("security-group", lambda net: security_group(xr, net), after=[])
-    for key in placement.ingress_keys if placement else [CLUSTER_INGRESS_KEY]:
-        add(key, lambda net, key=key: ingress_rule(xr, net, key), after=["security-group"])
+        out.add("kms-key", kms.key(xr, "kms-key", f"Encrypts RDS database {identifier(xr)}"))
+    out.add("subnet-group", subnet_group(xr, placement))
+    out.add("security-group", security_group(xr, placement))
+    for key in placement.ingress_keys:
+        out.add(key, ingress_rule(xr, placement, key), after=["security-group"])
     group_key = parameter_group_key(p)
-    add(group_key, lambda _: parameter_group(xr, group_key), after=[])
+    out.add(group_key, parameter_group(xr, group_key))
     instance_after = ["subnet-group", "security-group", group_key]
     if p.needs_key:
         instance_after.append("kms-key")
-    add("instance", lambda _: instance(xr), after=instance_after)
+    out.add("instance", instance(xr), after=instance_after)
 
     publish(xr, out)
-
-
-def as_desired(observed: Observed) -> dict[str, Any]:
-    """An observed managed resource as it was desired: identity and spec, no status."""
-    metadata = observed.get("metadata") or {}
-    desired_metadata: dict[str, Any] = {"name": metadata.get("name")}
-    if metadata.get("namespace"):
-        desired_metadata["namespace"] = metadata["namespace"]
-    external_name = (metadata.get("annotations") or {}).get("crossplane.io/external-name")
-    if external_name:
-        desired_metadata["annotations"] = {"crossplane.io/external-name": external_name}
-    return {
-        "apiVersion": observed.get("apiVersion"),
-        "kind": observed.get("kind"),
-        "metadata": desired_metadata,
-        "spec": observed.get("spec") or {},
-    }
 
 
 def subnet_group(xr: Composite[DatabaseParameters], placement: Placement) -> dict[str, Any]:
@@ -706,13 +673,8 @@ def instance(xr: Composite[DatabaseParameters]) -> dict[str, Any]:
 
 
 def password_secret_ref(xr: Composite[Any]) -> dict[str, str]:
-    """Where the provider stores the password it generates: next to the connection secret.
-
-    The cluster-scoped Instance names the secret's namespace, the namespaced one has none, exactly
-    like writeConnectionSecretToRef, so this reuses the Shape's rendering of that reference.
-    """
-    spec = xr.shape.managed(DB_INSTANCE, "", {}, connection_secret=password_secret_name(xr))["spec"]
-    return {**spec["writeConnectionSecretToRef"], "key": PASSWORD_KEY}
+    """Where the provider stores the password it generates: next to the connection secret."""
+    return xr.shape.secret_ref(password_secret_name(xr), PASSWORD_KEY)
 
 
 # -- status and connection details --------------------------------------------------------------
@@ -721,7 +683,7 @@ def password_secret_ref(xr: Composite[Any]) -> dict[str, str]:
 def publish(xr: Composite[DatabaseParameters], out: Desired) -> None:
     p = xr.params
     observed = xr.observed.get("instance")
-    waiting_for_cluster = any(condition.type == "DatabaseReady" for condition in out.conditions)
+    waiting_for_cluster = out.held is not None
     if observed is None:
         if not waiting_for_cluster:
             out.condition("DatabaseReady", False, "Creating", "the RDS instance is not created yet")

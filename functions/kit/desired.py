@@ -58,6 +58,7 @@ class Desired:
     connection_details: dict[str, bytes] = field(default_factory=dict)
     requirements: dict[str, Requirement] = field(default_factory=dict)
     results: list[tuple[Severity, str]] = field(default_factory=list)
+    held: str | None = None
 
     # -- resources ---------------------------------------------------------------------------
 
@@ -79,6 +80,19 @@ class Desired:
         if not ready:
             self.waiting[key] = "being created" if observed is None else observed.not_ready_reason()
         return True
+
+    def hold(self, reason: str) -> None:
+        """Compose nothing new: re-emit every observed resource as it is, and hold the XR not ready.
+
+        For a blueprint that cannot decide what to compose yet (e.g. it waits for another XR):
+        dropping what exists would make Crossplane delete it.
+        """
+        self.held = reason
+        for key in self.xr.observed:
+            # The connection secret is the kit's own, written afresh by finish().
+            if key not in self.planned and key != CONNECTION_SECRET_KEY:
+                self.add(key, self.xr.observed[key].as_desired())
+        self.note(reason)
 
     def is_ready(self, key: str) -> bool:
         """Whether composition resource `key` is observed and ready."""
@@ -117,6 +131,10 @@ class Desired:
         self.requirements[name] = Requirement(api_version, kind, match_name, namespace)
         return self.xr.required.get(name)
 
+    def note(self, message: str) -> None:
+        """A Normal event on the XR: something the developer should know, not a failure."""
+        self.results.append(("Normal", message))
+
     def warning(self, message: str) -> None:
         self.results.append(("Warning", message))
 
@@ -130,20 +148,24 @@ class Desired:
         ready = sum(
             1 for key in self.planned if key in self.resources and self.resources[key].ready
         )
+        waiting_for = [
+            {"resource": key, "reason": self.waiting[key]}
+            for key in self.planned
+            if key in self.waiting
+        ]
+        if self.held:
+            # Not about one resource: the whole composite waits.
+            waiting_for.insert(0, {"resource": "", "reason": self.held})
         self.xr_status["progress"] = {
             "ready": ready,
             "total": len(self.planned),
-            "waitingFor": [
-                {"resource": key, "reason": self.waiting[key]}
-                for key in self.planned
-                if key in self.waiting
-            ],
+            "waitingFor": waiting_for,
         }
 
     @property
     def complete(self) -> bool:
-        """Every planned resource is emitted (whether ready or not)."""
-        return len(self.resources) == len(self.planned)
+        """Every planned resource is emitted (whether ready or not), and nothing is on hold."""
+        return self.held is None and len(self.resources) == len(self.planned)
 
     def _add_connection_secret(self) -> None:
         # XRD v2 has no XR connection secrets, so the details go into a Secret next to the XR.

@@ -96,6 +96,26 @@ class Observed:
     def connection_details(self) -> Mapping[str, bytes]:
         return self._resource.connection_details
 
+    def as_desired(self) -> dict[str, Any]:
+        """This resource as it was desired: identity and spec, without what the server added."""
+        metadata = self.get("metadata") or {}
+        desired_metadata: dict[str, Any] = {"name": metadata.get("name")}
+        if metadata.get("namespace"):
+            desired_metadata["namespace"] = metadata["namespace"]
+        external_name = (metadata.get("annotations") or {}).get("crossplane.io/external-name")
+        if external_name:
+            desired_metadata["annotations"] = {"crossplane.io/external-name": external_name}
+        desired = {
+            "apiVersion": self.get("apiVersion"),
+            "kind": self.get("kind"),
+            "metadata": desired_metadata,
+        }
+        for field in ("spec", "type", "data"):
+            value = self.get(field)
+            if value is not None:
+                desired[field] = value
+        return desired
+
     def _is_managed(self) -> bool:
         # Managed resources (anything with spec.forProvider) always report a Ready condition
         # eventually; until they do they are not ready. Secrets, ProviderConfigs and Usages don't.

@@ -94,6 +94,12 @@ class Shape:
             return {"kind": ref.kind, "name": ref.name}
         return {"name": ref.name}
 
+    def secret_ref(self, name: str, key: str) -> dict[str, str]:
+        """A key of a Secret the provider writes, e.g. a generated password (passwordSecretRef)."""
+        if self.namespaced:
+            return {"name": name, "key": key}
+        return {"name": name, "namespace": CONNECTION_SECRET_NAMESPACE, "key": key}
+
     def ref(self, name: str) -> dict[str, str]:
         """A reference to another composed resource by its metadata.name (same namespace)."""
         return {"name": name}

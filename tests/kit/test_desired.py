@@ -117,3 +117,28 @@ def test_a_resource_without_conditions_is_ready_once_observed() -> None:
 
     assert Observed(req.observed.resources["s"]).ready
     assert not Observed(req.observed.resources["m"]).ready
+
+
+def test_hold_keeps_everything_observed_as_it_is_and_composes_nothing_new() -> None:
+    def waiting(xr: Composite[CommonParameters], out: Desired) -> None:
+        out.hold("waiting for the network team")
+
+    runner = FunctionRunner(
+        blueprints={
+            "XThing": Blueprint("XThing", "Thing", "t", CommonParameters, NoStatus, waiting)
+        }
+    )
+    observed = _observed("network")
+    rsp = runner.run(simulate.request(XR, observed))
+
+    assert list(rsp.desired.resources) == ["network"]
+    kept = simulate.desired_resources(rsp)["network"]
+    assert kept["spec"] == observed["network"].resource["spec"]
+    assert "status" not in kept
+    assert rsp.desired.composite.ready == fnv1.READY_FALSE
+    assert status(rsp)["progress"]["waitingFor"] == [
+        {"resource": "", "reason": "waiting for the network team"}
+    ]
+    assert [(r.severity, r.message) for r in rsp.results] == [
+        (fnv1.SEVERITY_NORMAL, "waiting for the network team")
+    ]

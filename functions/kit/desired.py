@@ -73,7 +73,7 @@ class Desired:
         observed = self.xr.observed.get(key)
         blockers = [dep for dep in after if not self.is_ready(dep)]
         if blockers and observed is None:
-            self.waiting[key] = "waiting for " + ", ".join(blockers)
+            self.waiting[key] = _waiting_for(blockers)
             return False
         ready = observed is not None and observed.ready
         self.resources[key] = DesiredResource(resource, ready)
@@ -181,6 +181,12 @@ class Desired:
             },
         )
         self.add(CONNECTION_SECRET_KEY, secret)
+
+
+def _waiting_for(blockers: list[str], shown: int = 4) -> str:
+    if len(blockers) <= shown:
+        return "waiting for " + ", ".join(blockers)
+    return f"waiting for {', '.join(blockers[: shown - 1])} and {len(blockers) - shown + 1} more"
 
 
 def connection_secret_name(xr_name: str) -> str:

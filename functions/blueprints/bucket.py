@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from functions.kit import Blueprint, CommonParameters, Composite, Desired, Model, dns_label
 from functions.resources import kms
+from functions.resources.arns import partition
 from functions.resources.kinds import (
     BUCKET,
     BUCKET_ENCRYPTION,
@@ -84,14 +85,6 @@ class BucketInfo(Model):
 
 class BucketStatus(Model):
     bucket: BucketInfo | None = None
-
-
-def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def bucket_name(xr: Composite[Any]) -> str:

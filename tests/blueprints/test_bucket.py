@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from support.compose import (
+    assert_fatal,
     documents,
     fatal_messages,
     load_xr,
@@ -262,17 +263,7 @@ def test_bad_input_is_a_fatal_result_naming_the_field(
 ) -> None:
     xr = with_parameters(XR, **parameters)
     xr["spec"]["parameters"] = {k: v for k, v in xr["spec"]["parameters"].items() if v is not None}
-    req = simulate.request(xr)
-    req.desired.resources["from-an-earlier-step"].resource.update(
-        {"apiVersion": "v1", "kind": "ConfigMap"}
-    )
-    from support.compose import RUNNER
-
-    rsp = RUNNER.run(req)
-
-    (fatal,) = fatal_messages(rsp)
-    assert message in fatal
-    assert rsp.desired == req.desired, "a failed compose must not change the desired state"
+    assert_fatal(xr, message)
 
 
 def test_missing_parameters_name_the_required_field() -> None:

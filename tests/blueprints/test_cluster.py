@@ -7,7 +7,16 @@ from typing import Any
 
 import pytest
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
-from support.compose import RUNNER, documents, fatal_messages, load_xr, run, status, with_parameters
+from support.compose import (
+    RUNNER,
+    assert_fatal,
+    documents,
+    fatal_messages,
+    load_xr,
+    run,
+    status,
+    with_parameters,
+)
 from support.crds import CRDS_DIR, crds_available, validate
 from support.golden import assert_golden
 
@@ -837,13 +846,4 @@ def test_bad_input_is_a_fatal_result_naming_the_field(
     parameters: dict[str, Any], message: str
 ) -> None:
     xr = with_parameters(XR, **parameters)
-    req = simulate.request(xr)
-    req.desired.resources["from-an-earlier-step"].resource.update(
-        {"apiVersion": "v1", "kind": "ConfigMap"}
-    )
-
-    rsp = RUNNER.run(req)
-
-    (fatal,) = fatal_messages(rsp)
-    assert message in fatal
-    assert rsp.desired == req.desired, "a failed compose must not change the desired state"
+    assert_fatal(xr, message)

@@ -9,6 +9,7 @@ import pytest
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from support.compose import (
     RUNNER,
+    assert_fatal,
     documents,
     fatal_messages,
     load_xr,
@@ -728,13 +729,4 @@ def test_bad_input_is_a_fatal_result_naming_the_field(
 ) -> None:
     xr = with_parameters(POSTGRES, **parameters)
     xr["spec"]["parameters"] = {k: v for k, v in xr["spec"]["parameters"].items() if v is not None}
-    req = simulate.request(xr)
-    req.desired.resources["from-an-earlier-step"].resource.update(
-        {"apiVersion": "v1", "kind": "ConfigMap"}
-    )
-
-    rsp = RUNNER.run(req)
-
-    (fatal,) = fatal_messages(rsp)
-    assert message in fatal
-    assert rsp.desired == req.desired, "a failed compose must not change the desired state"
+    assert_fatal(xr, message)

@@ -61,3 +61,15 @@ def documents(rsp: fnv1.RunFunctionResponse) -> list[dict[str, Any]]:
         ] = key
         docs.append(resource)
     return docs
+
+
+def assert_fatal(xr: dict[str, Any], message: str) -> None:
+    """`xr` gets one FATAL result containing `message`, and the desired state is left alone."""
+    req = simulate.request(xr)
+    req.desired.resources["from-an-earlier-step"].resource.update(
+        {"apiVersion": "v1", "kind": "ConfigMap"}
+    )
+    rsp = RUNNER.run(req)
+    (fatal,) = fatal_messages(rsp)
+    assert message in fatal
+    assert rsp.desired == req.desired, "a failed compose must not change the desired state"

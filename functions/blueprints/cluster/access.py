@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from functions.kit import ComposeError, Composite, short_hash
+from functions.resources.arns import partition
 from functions.resources.kinds import (
     ACCESS_ENTRY,
     ACCESS_POLICY_ASSOCIATION,
     IDENTITY_PROVIDER_CONFIG,
 )
 
-from .iam import partition
 from .parameters import ClusterParameters, Oidc
 
 POLICIES = {"admin": "AmazonEKSClusterAdminPolicy", "viewer": "AmazonEKSViewPolicy"}

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from functions.kit import Composite, Desired
+from functions.resources.arns import partition
 from functions.resources.kinds import ROLE, ROLE_POLICY_ATTACHMENT
 
 from .parameters import ClusterParameters
@@ -17,14 +18,6 @@ NODE_ROLE_POLICIES = {
     "node-role-cni-policy": "AmazonEKS_CNI_Policy",
 }
 EBS_CSI_ROLE_POLICIES = {"ebs-csi-role-policy": "service-role/AmazonEBSCSIDriverPolicy"}
-
-
-def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def managed_policy_arn(region: str, name: str) -> str:

@@ -6,6 +6,7 @@ resource and creates a new one. Everything here is a pure function of its argume
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -18,6 +19,8 @@ def short_hash(*parts: str, length: int = _HASH_LEN) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
 
+# Memoised: a compose asks for the same few dozen names several times each, every reconcile.
+@functools.lru_cache(maxsize=16384)
 def dns_label(*parts: str, max_len: int = DNS_LABEL_MAX) -> str:
     """Join parts into a lowercase DNS label; too long, and a hash of the whole keeps it unique.
 

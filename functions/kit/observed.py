@@ -6,7 +6,7 @@ reads only the fields it needs, when it needs them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
@@ -42,9 +42,6 @@ def lookup(struct: struct_pb2.Struct, *path: str) -> Any:
     return {k: _plain(v) for k, v in fields.items()}
 
 
-_UNREAD: Any = object()
-
-
 class Observed:
     """One observed composed resource."""
 
@@ -52,8 +49,8 @@ class Observed:
 
     def __init__(self, resource: fnv1.Resource) -> None:
         self._resource = resource
-        # status.conditions, read once: readiness is asked for several times per compose.
-        self._conditions: Any = _UNREAD
+        # Conditions by type, read once: readiness is asked for several times per compose.
+        self._conditions: dict[str, dict[str, Any] | None] = {}
 
     def get(self, *path: str) -> Any:
         """A field by path, e.g. `observed.get("status", "atProvider", "arn")`; None if absent."""
@@ -62,20 +59,39 @@ class Observed:
     def at_provider(self, field: str) -> Any:
         return lookup(self._resource.resource, "status", "atProvider", field)
 
-    def _read_conditions(self) -> Any:
-        if self._conditions is _UNREAD:
-            self._conditions = self.get("status", "conditions")
-        return self._conditions
+    def _condition_values(self) -> Iterable[struct_pb2.Value]:
+        fields = self._resource.resource.fields
+        if "status" not in fields:
+            return ()
+        status = fields["status"]
+        if status.WhichOneof("kind") != "struct_value":
+            return ()
+        fields = status.struct_value.fields
+        if "conditions" not in fields:
+            return ()
+        conditions = fields["conditions"]
+        if conditions.WhichOneof("kind") != "list_value":
+            return ()
+        return conditions.list_value.values
 
     def condition(self, type_: str) -> dict[str, Any] | None:
-        for condition in self._read_conditions() or ():
-            if isinstance(condition, dict) and condition.get("type") == type_:
-                return condition
-        return None
+        if type_ in self._conditions:
+            return self._conditions[type_]
+        found = None
+        # Straight from the protobuf: converting every condition to dicts cost more than the rest.
+        for value in self._condition_values():
+            if value.WhichOneof("kind") != "struct_value":
+                continue
+            fields = value.struct_value.fields
+            if "type" in fields and fields["type"].string_value == type_:
+                found = _plain(value)
+                break
+        self._conditions[type_] = found
+        return found
 
     @property
     def has_conditions(self) -> bool:
-        return bool(self._read_conditions())
+        return bool(self._condition_values())
 
     @property
     def ready(self) -> bool:

@@ -50,7 +50,7 @@ class Observed:
     def __init__(self, resource: fnv1.Resource) -> None:
         self._resource = resource
         # Conditions by type, read once: readiness is asked for several times per compose.
-        self._conditions: dict[str, dict[str, Any] | None] = {}
+        self._conditions: dict[str, struct_pb2.Value | None] = {}
 
     def get(self, *path: str) -> Any:
         """A field by path, e.g. `observed.get("status", "atProvider", "arn")`; None if absent."""
@@ -74,7 +74,7 @@ class Observed:
             return ()
         return conditions.list_value.values
 
-    def condition(self, type_: str) -> dict[str, Any] | None:
+    def _find_condition(self, type_: str) -> struct_pb2.Value | None:
         if type_ in self._conditions:
             return self._conditions[type_]
         found = None
@@ -84,10 +84,14 @@ class Observed:
                 continue
             fields = value.struct_value.fields
             if "type" in fields and fields["type"].string_value == type_:
-                found = _plain(value)
+                found = value
                 break
         self._conditions[type_] = found
         return found
+
+    def condition(self, type_: str) -> dict[str, Any] | None:
+        found = self._find_condition(type_)
+        return None if found is None else _plain(found)
 
     @property
     def has_conditions(self) -> bool:
@@ -96,10 +100,11 @@ class Observed:
     @property
     def ready(self) -> bool:
         """Ready condition True; a resource that never has conditions is ready once it exists."""
-        condition = self.condition("Ready")
+        condition = self._find_condition("Ready")
         if condition is None:
             return not self._is_managed()
-        return condition.get("status") == "True"
+        fields = condition.struct_value.fields
+        return "status" in fields and fields["status"].string_value == "True"
 
     def not_ready_reason(self) -> str:
         condition = self.condition("Ready") or self.condition("Synced")

@@ -3,30 +3,27 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
-import threading
 import time
 import traceback
-from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import grpc
 from crossplane.function import logging
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
-from google.protobuf import struct_pb2
 from google.protobuf.message import DecodeError
 from pydantic import ValidationError
 
 from functions.blueprints import BLUEPRINTS
+from functions.cache import Cached, ResponseCache, digest, retag
 from functions.input import Input
 from functions.kit.blueprint import Blueprint
 from functions.kit.composite import Composite
 from functions.kit.desired import Desired
 from functions.kit.errors import ComposeError, describe
 from functions.kit.observed import lookup
+from functions.structs import fill_struct, set_value
 
 DEFAULT_TTL_SECONDS = 60
 DEFAULT_CACHE_MEGABYTES = 128
@@ -49,58 +46,6 @@ class Observer(Protocol):
     """What the runner reports about each request (the server's metrics implement it)."""
 
     def observe(self, *, blueprint: str, severity: str, seconds: float, cached: bool) -> None: ...
-
-
-@dataclass(frozen=True)
-class _Cached:
-    tag: str
-    response: bytes
-    blueprint: str
-    severity: str
-
-
-class ResponseCache:
-    """A bounded LRU of serialized responses, keyed by digests of requests.
-
-    Two keys lead to an entry: the digest of the raw request bytes (a byte-identical repeat is
-    answered without parsing anything), and the digest of the request re-serialized
-    deterministically without its tag (senders such as Go's protobuf order map entries
-    differently from one call to the next, and the tag does not change the output).
-    """
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[bytes, _Cached] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: bytes) -> _Cached | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
-
-    def put(self, key: bytes, entry: _Cached) -> None:
-        size = len(entry.response) + len(key)
-        if size > self.max_bytes:
-            return
-        with self._lock:
-            previous = self._entries.pop(key, None)
-            if previous is not None:
-                self._bytes -= len(previous.response) + len(key)
-            self._entries[key] = entry
-            self._bytes += size
-            while self._bytes > self.max_bytes:
-                old_key, old = self._entries.popitem(last=False)
-                self._bytes -= len(old.response) + len(old_key)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    @property
-    def size_bytes(self) -> int:
-        return self._bytes
 
 
 class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
@@ -164,7 +109,7 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         error is retried on the next call; a hit carries the current request's tag.
         """
         started = time.perf_counter()
-        raw_key = _digest(b"raw", data)
+        raw_key = digest(b"raw", data)
         cache = self.cache
         entry = cache.get(raw_key) if cache is not None else None
         if entry is not None:
@@ -183,12 +128,12 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         canonical_key = b""
         if cache is not None:
             req.meta.tag = ""
-            canonical_key = _digest(b"canonical", req.SerializeToString(deterministic=True))
+            canonical_key = digest(b"canonical", req.SerializeToString(deterministic=True))
             req.meta.tag = tag
             entry = cache.get(canonical_key)
             if entry is not None:
-                response = entry.response if entry.tag == tag else _retag(entry.response, tag)
-                cache.put(raw_key, _Cached(tag, response, entry.blueprint, entry.severity))
+                response = entry.response if entry.tag == tag else retag(entry.response, tag)
+                cache.put(raw_key, Cached(tag, response, entry.blueprint, entry.severity))
                 self._observe(entry.blueprint, entry.severity, started, cached=True)
                 return response
         rsp = self.run(req)
@@ -198,7 +143,7 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
             rsp = fnv1.RunFunctionResponse.FromString(response)
         severity = _worst_severity(rsp)
         if cache is not None and severity != "fatal":
-            entry = _Cached(tag, response, kind, severity)
+            entry = Cached(tag, response, kind, severity)
             cache.put(canonical_key, entry)
             cache.put(raw_key, entry)
         self._observe(kind, severity, started, cached=False)
@@ -240,16 +185,6 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         return out
 
 
-def _digest(domain: bytes, data: bytes) -> bytes:
-    return hashlib.sha256(domain + b"\0" + data).digest()
-
-
-def _retag(response: bytes, tag: str) -> bytes:
-    rsp = fnv1.RunFunctionResponse.FromString(response)
-    rsp.meta.tag = tag
-    return rsp.SerializeToString(deterministic=True)
-
-
 def _worst_severity(rsp: fnv1.RunFunctionResponse) -> str:
     severities = {result.severity for result in rsp.results}
     for severity in (fnv1.SEVERITY_FATAL, fnv1.SEVERITY_WARNING):
@@ -285,7 +220,7 @@ def _to_state(out: Desired, previous: fnv1.State) -> fnv1.State:
     if out.xr_status:
         status = state.composite.resource.fields["status"]
         status.Clear()  # replaced, like Struct.update does, not merged with an earlier step's
-        _set_value(status, out.xr_status)
+        set_value(status, out.xr_status)
     if not out.xr.shape.namespaced:
         for key, value in sorted(out.connection_details.items()):
             state.composite.connection_details[key] = value
@@ -293,46 +228,6 @@ def _to_state(out: Desired, previous: fnv1.State) -> fnv1.State:
         # Composed resources being ready must not make the XR Ready while stages are pending.
         state.composite.ready = fnv1.READY_FALSE
     return state
-
-
-def fill_struct(struct: struct_pb2.Struct, data: Mapping[str, Any]) -> None:
-    """`struct.update(data)` for a fresh Struct, without its per-value overhead.
-
-    Struct.update was the most expensive step of a large compose; this builds the identical
-    message (tested against it) about 1.6 times faster by dispatching on exact types. Anything
-    unusual (tuples, Mapping subclasses, enums) goes through Struct.update itself.
-    """
-    fields = struct.fields
-    for key, item in data.items():
-        _set_value(fields[key], item)
-
-
-def _set_value(value: struct_pb2.Value, item: Any) -> None:
-    kind = type(item)
-    if kind is str:
-        value.string_value = item
-    elif kind is dict:
-        if item:
-            fill_struct(value.struct_value, item)
-        else:
-            value.struct_value.SetInParent()
-    elif kind is bool:
-        value.bool_value = item
-    elif kind is int or kind is float:
-        value.number_value = item
-    elif kind is list:
-        if item:
-            values = value.list_value.values
-            for element in item:
-                _set_value(values.add(), element)
-        else:
-            value.list_value.SetInParent()
-    elif item is None:
-        value.null_value = struct_pb2.NULL_VALUE
-    else:
-        holder = struct_pb2.Struct()
-        holder.update({"value": item})
-        value.CopyFrom(holder.fields["value"])
 
 
 def _add_outcome(rsp: fnv1.RunFunctionResponse, out: Desired) -> None:

@@ -8,7 +8,7 @@ from google.protobuf import struct_pb2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.runner import fill_struct
+from functions.structs import fill_struct
 
 JSON = st.recursive(
     st.none()

@@ -270,3 +270,17 @@ def test_missing_parameters_name_the_required_field() -> None:
     xr = {**XR, "spec": {}}
     (fatal,) = fatal_messages(run(xr))
     assert fatal == "spec.parameters.region: field required"
+
+
+@pytest.mark.parametrize(
+    ("tags", "message"),
+    [
+        ({"aws:cloudformation": "x"}, "the aws: prefix is reserved by AWS"),
+        (
+            {"team": "x" * 257},
+            "spec.parameters.tags.team: string should have at most 256 characters",
+        ),
+    ],
+)
+def test_tags_aws_would_refuse_are_refused_up_front(tags: dict[str, str], message: str) -> None:
+    assert_fatal(with_parameters(XR, tags=tags), message)

@@ -162,9 +162,16 @@ def test_huge_strings(served: Served) -> None:
     _well_formed(rsp)
     assert "spec.parameters.region" in rsp.results[0].message
     assert len(rsp.results[0].message) < 5_000  # the value is not echoed back
-    # Accepted by the parameters model, and copied into every resource: too big to send.
+    one_huge_tag = simulate.request(CLAIMS["XBucket"])
+    one_huge_tag.observed.composite.resource["spec"]["parameters"]["tags"] = {"team": huge}
+    rsp = served.run(one_huge_tag, timeout=20)
+    _well_formed(rsp)
+    assert "spec.parameters.tags.team: string should have at most 256" in rsp.results[0].message
+    # Each tag valid, and copied into every resource: too big to send.
     tags = simulate.request(CLAIMS["XBucket"])  # the bucket and its key both carry the tags
-    tags.observed.composite.resource["spec"]["parameters"]["tags"] = {"team": "x" * 2_500_000}
+    tags.observed.composite.resource["spec"]["parameters"]["tags"] = {
+        f"tag-{i}": "x" * 250 for i in range(9_000)
+    }
     rsp = served.run(tags, timeout=20)
     _well_formed(rsp)
     assert "over the server's" in rsp.results[0].message

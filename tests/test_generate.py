@@ -24,7 +24,10 @@ def test_schemas_are_structural() -> None:
         "enum": ["Delete", "Orphan"],
         "default": "Delete",
     }
-    assert schema["properties"]["tags"]["additionalProperties"] == {"type": "string", "maxLength": 256}
+    assert schema["properties"]["tags"]["additionalProperties"] == {
+        "type": "string",
+        "maxLength": 256,
+    }
 
     def walk(node: dict) -> None:
         assert not {"anyOf", "$ref", "title", "const"} & set(node), node

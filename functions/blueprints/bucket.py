@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from functions.kit import Blueprint, CommonParameters, Composite, Desired, Model, dns_label
+from functions.kit import Blueprint, CommonParameters, Composite, Desired, Model
 from functions.resources import kms
 from functions.resources.arns import partition
 from functions.resources.kinds import (
@@ -89,7 +89,7 @@ class BucketStatus(Model):
 
 def bucket_name(xr: Composite[Any]) -> str:
     """The S3 bucket's name: globally visible and stable for the XR's lifetime."""
-    return dns_label(xr.namespace or "", xr.name)
+    return xr.aws_name()
 
 
 def compose(xr: Composite[BucketParameters], out: Desired) -> None:

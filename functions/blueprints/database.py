@@ -305,7 +305,7 @@ class DatabaseStatus(Model):
 
 def identifier(xr: Composite[Any]) -> str:
     """The RDS DB instance identifier: stable for the XR's lifetime, starts with a letter."""
-    name = dns_label(xr.namespace or "", xr.name)
+    name = xr.aws_name()
     return name if name[0].isalpha() else dns_label("db", name)
 
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from functions.kit.errors import ComposeError, describe
 from functions.kit.names import dns_label
-from functions.kit.observed import Observed, ObservedResources, lookup
+from functions.kit.observed import ObservedResources, lookup
 from functions.kit.params import CommonParameters
 from functions.kit.shapes import ProviderConfigRef, Shape
 
@@ -85,18 +85,10 @@ class Composite(Generic[P]):
         """The metadata.name of the composed resource with composition resource name `key`."""
         return dns_label(self.name, key)
 
-    def observed_resource(self, key: str) -> Observed | None:
-        return self.observed.get(key)
-
-    @property
-    def identity(self) -> str:
-        """`namespace/name` for a namespaced XR, the claim's `namespace/name` for a claim's XR."""
-        if self.namespace:
-            return f"{self.namespace}/{self.name}"
-        claim = self.labels.get(CLAIM_NAME_LABEL)
-        if claim:
-            return f"{self.labels.get(CLAIM_NAMESPACE_LABEL, '')}/{claim}"
-        return self.name
+    def aws_name(self, max_len: int = 63) -> str:
+        """A name for the cloud resource itself (bucket, EKS cluster, DB identifier), derived from
+        the XR's namespace and name only, so it never changes for the XR's lifetime."""
+        return dns_label(self.namespace or "", self.name, max_len=max_len)
 
     def tags(self, **extra: str) -> dict[str, str]:
         """The user's tags plus Paved's identifying tags, which win on conflict."""

@@ -99,16 +99,6 @@ class Desired:
         observed = self.xr.observed.get(key)
         return observed is not None and observed.ready
 
-    def all_ready(self, keys: Iterable[str]) -> bool:
-        return all(self.is_ready(key) for key in keys)
-
-    def planned_ready(self, prefix: str = "") -> bool:
-        """Whether every planned resource (whose key starts with `prefix`) is emitted and ready."""
-        keys = [k for k in self.planned if k.startswith(prefix)]
-        return bool(keys) and all(k in self.resources and self.resources[k].ready for k in keys)
-
-    # -- the XR ------------------------------------------------------------------------------
-
     def status(self, **fields: Any) -> None:
         """Merge fields into the XR's status (values that are None are left out)."""
         for name, value in fields.items():

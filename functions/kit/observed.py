@@ -94,10 +94,6 @@ class Observed:
         return None if found is None else _plain(found)
 
     @property
-    def has_conditions(self) -> bool:
-        return bool(self._condition_values())
-
-    @property
     def ready(self) -> bool:
         """Ready condition True; a resource that never has conditions is ready once it exists."""
         condition = self._find_condition("Ready")

@@ -22,7 +22,7 @@ def compose(xr: Composite[CommonParameters], out: Desired) -> None:
     out.add("network", thing("network"))
     out.add("cluster", thing("cluster"), after=["network"])
     out.add("nodes", thing("nodes"), after=["cluster"])
-    out.status(stage="done" if out.planned_ready() else "composing")
+    out.status(stage="done" if out.is_ready("nodes") else "composing")
 
 
 class NoStatus(Model):

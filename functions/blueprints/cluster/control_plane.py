@@ -16,7 +16,7 @@ KUBECONFIG_KEY = "kubeconfig"
 
 def cluster_name(xr: Composite[Any]) -> str:
     """The EKS cluster's name: stable for the XR's lifetime and unique in the account."""
-    return dns_label(xr.namespace or "", xr.name, max_len=100)
+    return xr.aws_name(max_len=100)
 
 
 def kubeconfig_secret(xr: Composite[Any]) -> tuple[str, str]:

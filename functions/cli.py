@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging as pylogging
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ from crossplane.function import logging
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from functions import metrics, simulate
-from functions.blueprints import BLUEPRINTS
+from functions.blueprints import BLUEPRINTS, REGISTRY
+from functions.kit.blueprint import DEFAULT_API, ApiGroup
 from functions.kit.observed import lookup
 from functions.runner import DEFAULT_CACHE_MEGABYTES, DEFAULT_TTL_SECONDS, FunctionRunner
 from functions.server import (
@@ -277,23 +279,55 @@ def _xr_with_status(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse)
     return xr
 
 
+def _dns_subdomain(_ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not _DNS_SUBDOMAIN.match(value) or len(value) > 253 or "." not in value:
+        raise click.BadParameter(f"{value!r} is not an API group such as platform.acme.io")
+    return value
+
+
+def _kubernetes_version(_ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not _KUBERNETES_VERSION.match(value):
+        raise click.BadParameter(f"{value!r} is not a Kubernetes API version such as v1alpha1")
+    return value
+
+
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_KUBERNETES_VERSION = re.compile(r"^v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?$")
+
+
 @main.command()
 @click.option(
     "--check", is_flag=True, help="Fail if the committed files differ from what would be generated."
 )
 @click.option(
     "--root",
+    "--output",
+    "root",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path(),
     show_default=True,
-    help="The repository root.",
+    help="Where to write: the repository root, or any folder.",
 )
-def generate(check: bool, root: Path) -> None:
+@click.option(
+    "--group",
+    default=DEFAULT_API.group,
+    show_default=True,
+    callback=_dns_subdomain,
+    help="The API group of the generated XRDs, e.g. platform.acme.io.",
+)
+@click.option(
+    "--api-version",
+    default=DEFAULT_API.version,
+    show_default=True,
+    callback=_kubernetes_version,
+    help="The API version of the generated XRDs.",
+)
+def generate(check: bool, root: Path, group: str, api_version: str) -> None:
     """Write xrds/, compositions/ and package/input/ from the blueprints' models."""
     from functions.generate import generated_files
 
     stale = []
-    for relative, content in generated_files().items():
+    for relative, content in generated_files(ApiGroup(group, api_version)).items():
         path = root / relative
         current = path.read_text() if path.exists() else None
         if current == content:
@@ -306,6 +340,16 @@ def generate(check: bool, root: Path) -> None:
         click.echo(f"{'stale' if check else 'wrote'}: {relative}")
     if check and stale:
         sys.exit(1)
+
+
+@main.command("blueprints")
+def list_blueprints() -> None:
+    """List the blueprints this installation serves: built-in and plugins."""
+    rows = [("KIND", "CLAIM", "SOURCE")]
+    rows += [(kind, r.blueprint.claim_kind, r.source) for kind, r in sorted(REGISTRY.items())]
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    for kind, claim, source in rows:
+        click.echo(f"{kind:<{widths[0]}}  {claim:<{widths[1]}}  {source}")
 
 
 if __name__ == "__main__":

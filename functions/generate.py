@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from functions.blueprints import BLUEPRINTS
 from functions.input import INPUT_GROUP, INPUT_VERSION, Input
-from functions.kit.blueprint import GROUP, VERSION, Blueprint
+from functions.kit.blueprint import DEFAULT_API, ApiGroup, Blueprint
 from functions.kit.params import Model
 
 FUNCTION_NAME = "function-paved"
@@ -99,13 +99,13 @@ def _status_schema(blueprint: Blueprint[Any]) -> dict[str, Any]:
     return status
 
 
-def _version(blueprint: Blueprint[Any]) -> dict[str, Any]:
+def _version(blueprint: Blueprint[Any], api: ApiGroup) -> dict[str, Any]:
     parameters = structural(blueprint.parameters)
     parameters["description"] = (
         blueprint.parameters.__doc__ or f"What the {blueprint.claim_kind} should be."
     )
     return {
-        "name": VERSION,
+        "name": api.version,
         "served": True,
         "referenceable": True,
         "additionalPrinterColumns": [
@@ -129,9 +129,11 @@ def _version(blueprint: Blueprint[Any]) -> dict[str, Any]:
     }
 
 
-def xrd(blueprint: Blueprint[Any], *, namespaced: bool) -> dict[str, Any]:
+def xrd(
+    blueprint: Blueprint[Any], *, namespaced: bool, api: ApiGroup = DEFAULT_API
+) -> dict[str, Any]:
     spec: dict[str, Any] = {
-        "group": GROUP,
+        "group": api.group,
         "names": {"kind": blueprint.kind, "plural": blueprint.plural, "categories": ["paved"]},
     }
     if namespaced:
@@ -139,31 +141,31 @@ def xrd(blueprint: Blueprint[Any], *, namespaced: bool) -> dict[str, Any]:
     else:
         spec["claimNames"] = {"kind": blueprint.claim_kind, "plural": blueprint.claim_plural}
         spec["connectionSecretKeys"] = list(blueprint.connection_keys)
-    spec["defaultCompositionRef"] = {"name": composition_name(blueprint)}
-    spec["versions"] = [_version(blueprint)]
+    spec["defaultCompositionRef"] = {"name": composition_name(blueprint, api)}
+    spec["versions"] = [_version(blueprint, api)]
     return {
         "apiVersion": f"apiextensions.crossplane.io/{'v2' if namespaced else 'v1'}",
         "kind": "CompositeResourceDefinition",
-        "metadata": {"name": f"{blueprint.plural}.{GROUP}"},
+        "metadata": {"name": f"{blueprint.plural}.{api.group}"},
         "spec": spec,
     }
 
 
-def composition_name(blueprint: Blueprint[Any]) -> str:
-    return f"{blueprint.plural}.{GROUP}"
+def composition_name(blueprint: Blueprint[Any], api: ApiGroup = DEFAULT_API) -> str:
+    return f"{blueprint.plural}.{api.group}"
 
 
-def composition(blueprint: Blueprint[Any]) -> dict[str, Any]:
+def composition(blueprint: Blueprint[Any], api: ApiGroup = DEFAULT_API) -> dict[str, Any]:
     """One Composition serves both modes: the function reads the mode off the XR."""
     return {
         "apiVersion": "apiextensions.crossplane.io/v1",
         "kind": "Composition",
         "metadata": {
-            "name": composition_name(blueprint),
+            "name": composition_name(blueprint, api),
             "labels": {"platform.paved.dev/blueprint": blueprint.kind},
         },
         "spec": {
-            "compositeTypeRef": {"apiVersion": blueprint.api_version, "kind": blueprint.kind},
+            "compositeTypeRef": {"apiVersion": api.api_version, "kind": blueprint.kind},
             "mode": "Pipeline",
             "pipeline": [
                 {
@@ -218,12 +220,13 @@ def _yaml(document: dict[str, Any]) -> str:
     return HEADER + yaml.safe_dump(document, sort_keys=False, width=100)
 
 
-def generated_files() -> dict[str, str]:
+def generated_files(api: ApiGroup = DEFAULT_API) -> dict[str, str]:
+    """Every generated file by path, for every blueprint served (built-in and plugins)."""
     files: dict[str, str] = {}
     for blueprint in BLUEPRINTS.values():
         name = blueprint.kind.lower()
-        files[f"xrds/claim/{name}.yaml"] = _yaml(xrd(blueprint, namespaced=False))
-        files[f"xrds/namespaced/{name}.yaml"] = _yaml(xrd(blueprint, namespaced=True))
-        files[f"compositions/{name}.yaml"] = _yaml(composition(blueprint))
+        files[f"xrds/claim/{name}.yaml"] = _yaml(xrd(blueprint, namespaced=False, api=api))
+        files[f"xrds/namespaced/{name}.yaml"] = _yaml(xrd(blueprint, namespaced=True, api=api))
+        files[f"compositions/{name}.yaml"] = _yaml(composition(blueprint, api))
     files[f"package/input/{INPUT_GROUP}_inputs.yaml"] = _yaml(input_crd())
     return files

@@ -16,6 +16,25 @@ VERSION = "v1alpha1"
 
 
 @dataclass(frozen=True)
+class ApiGroup:
+    """The API group and version the XRDs are generated in (`paved generate --group`).
+
+    Only generation needs it: at run time the function serves whatever group the request's XR
+    is in, so one function serves every group its Compositions use.
+    """
+
+    group: str = GROUP
+    version: str = VERSION
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}"
+
+
+DEFAULT_API = ApiGroup()
+
+
+@dataclass(frozen=True)
 class Blueprint(Generic[P]):
     kind: str  # XBucket
     claim_kind: str  # Bucket

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from functions.kit.params import Model
+from functions.policy import Policy
 
 INPUT_GROUP = "fn.paved.dev"
 INPUT_VERSION = "v1alpha1"
@@ -20,4 +21,8 @@ class Input(Model):
             "How long Crossplane may cache a response. With realtime compositions this sets how "
             "often every XR is composed again; defaults to the server's --response-ttl (60s)."
         ),
+    )
+    policy: Policy = Field(
+        default_factory=Policy,
+        description="Organisation policy for every XR composed by this Composition.",
     )

@@ -23,6 +23,7 @@ from functions.kit.composite import Composite
 from functions.kit.desired import Desired
 from functions.kit.errors import ComposeError, describe
 from functions.kit.observed import lookup
+from functions.policy import Policy, defaults_filler, enforce
 from functions.structs import fill_struct, set_value
 
 DEFAULT_TTL_SECONDS = 60
@@ -79,8 +80,9 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         ttl = self.ttl_seconds
         log = self.log.bind(xr=_identity(req), tag=req.meta.tag)
         try:
-            ttl = _parse_input(req, self.ttl_seconds).response_ttl_seconds
-            out = self._compose(req)
+            settings = _parse_input(req, self.ttl_seconds)
+            ttl = settings.response_ttl_seconds
+            out = self._compose(req, settings.policy)
             desired = _to_state(out, req.desired)
         except ComposeError as error:
             _fatal(rsp, _redact(str(error), req))
@@ -171,7 +173,7 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
                 cached=cached,
             )
 
-    def _compose(self, req: fnv1.RunFunctionRequest) -> Desired:
+    def _compose(self, req: fnv1.RunFunctionRequest, policy: Policy) -> Desired:
         kind = lookup(req.observed.composite.resource, "kind")
         if not kind:
             raise ComposeError("kind", "the request has no observed composite resource")
@@ -179,7 +181,10 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         if blueprint is None:
             known = ", ".join(sorted(self.blueprints))
             raise ComposeError("kind", f"{kind} is not a kind Paved composes (it composes {known})")
-        composite = Composite.from_request(req, blueprint.parameters)
+        composite = Composite.from_request(
+            req, blueprint.parameters, with_defaults=defaults_filler(policy)
+        )
+        enforce(composite, blueprint, policy)
         out = Desired(composite)
         blueprint.run(composite, out)
         return out

@@ -17,13 +17,12 @@ from urllib.parse import quote
 from pydantic import AfterValidator, Field, model_validator
 
 from functions.kit import (
-    GROUP,
-    VERSION,
     Blueprint,
     CommonParameters,
     ComposeError,
     Composite,
     Desired,
+    Measure,
     Model,
     dns_label,
 )
@@ -388,7 +387,7 @@ def resolve_placement(xr: Composite[DatabaseParameters], out: Desired) -> Placem
     name = network.cluster_ref.name
     kind, namespace = cluster_requirement(xr)
     where = f"{kind} {name}" + (f" in namespace {namespace}" if namespace else "")
-    found = out.require("cluster", f"{GROUP}/{VERSION}", kind, match_name=name, namespace=namespace)
+    found = out.require("cluster", xr.api_version, kind, match_name=name, namespace=namespace)
     if found is None:
         _wait_for_cluster(out, f"waiting for Crossplane to read {where}")
         return None
@@ -741,6 +740,14 @@ def _text(value: bytes | None) -> str | None:
     return value.decode() if value else None
 
 
+def measure(p: DatabaseParameters) -> dict[str, Measure]:
+    """What the Composition's policy limits: the size, and the storage it may grow to."""
+    return {
+        "databaseSize": Measure("spec.parameters.size", p.size),
+        "storageGiB": Measure("spec.parameters.maxStorageGiB", p.max_storage),
+    }
+
+
 BLUEPRINT = Blueprint(
     kind="XDatabase",
     claim_kind="Database",
@@ -749,6 +756,7 @@ BLUEPRINT = Blueprint(
     status=DatabaseStatus,
     compose=compose,
     connection_keys=("host", "port", "username", "password", "database", "uri"),
+    measure=measure,
     columns=(
         ("ENGINE", ".spec.parameters.engine", "string"),
         ("ENDPOINT", ".status.database.endpoint", "string"),

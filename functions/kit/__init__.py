@@ -1,6 +1,6 @@
 """The composition kit: all a blueprint needs, and all a platform engineer needs to write one."""
 
-from functions.kit.blueprint import GROUP, VERSION, Blueprint
+from functions.kit.blueprint import DEFAULT_API, GROUP, VERSION, ApiGroup, Blueprint, Measure
 from functions.kit.composite import Composite
 from functions.kit.desired import Desired
 from functions.kit.errors import ComposeError
@@ -10,14 +10,17 @@ from functions.kit.params import CommonParameters, Model
 from functions.kit.shapes import Kind, ProviderConfigRef, Shape, aws, crossplane_contrib
 
 __all__ = [
+    "DEFAULT_API",
     "GROUP",
     "VERSION",
+    "ApiGroup",
     "Blueprint",
     "CommonParameters",
     "ComposeError",
     "Composite",
     "Desired",
     "Kind",
+    "Measure",
     "Model",
     "Observed",
     "ProviderConfigRef",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic
+from typing import Any, Generic, NamedTuple
 
 from pydantic import BaseModel
 
@@ -34,6 +34,13 @@ class ApiGroup:
 DEFAULT_API = ApiGroup()
 
 
+class Measure(NamedTuple):
+    """How big an XR is in one respect, for the Composition's policy limits."""
+
+    field: str  # the field path to name when a limit is broken
+    value: int | str
+
+
 @dataclass(frozen=True)
 class Blueprint(Generic[P]):
     kind: str  # XBucket
@@ -46,6 +53,8 @@ class Blueprint(Generic[P]):
     connection_keys: tuple[str, ...] = ()
     # Printer columns for the XRD: (name, JSONPath, type).
     columns: tuple[tuple[str, str, str], ...] = ()
+    # What the policy's limits measure: "nodePools", "nodes", "storageGiB", "databaseSize".
+    measure: Callable[[P], dict[str, Measure]] | None = None
 
     @property
     def plural(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -37,7 +37,13 @@ class Composite(Generic[P]):
     status: Mapping[str, Any]
 
     @classmethod
-    def from_request(cls, req: fnv1.RunFunctionRequest, params_model: type[P]) -> Composite[P]:
+    def from_request(
+        cls,
+        req: fnv1.RunFunctionRequest,
+        params_model: type[P],
+        *,
+        with_defaults: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> Composite[P]:
         xr = req.observed.composite.resource
         metadata = lookup(xr, "metadata") or {}
         if not isinstance(metadata, dict):
@@ -53,6 +59,8 @@ class Composite(Generic[P]):
             parameters = {}
         if not isinstance(parameters, dict):
             raise ComposeError("spec.parameters", "must be an object")
+        if with_defaults is not None:
+            parameters = with_defaults(parameters)
         try:
             params = params_model.model_validate(parameters)
         except ValidationError as error:
@@ -84,6 +92,11 @@ class Composite(Generic[P]):
     def resource_name(self, key: str) -> str:
         """The metadata.name of the composed resource with composition resource name `key`."""
         return dns_label(self.name, key)
+
+    @property
+    def group(self) -> str:
+        """The XR's API group: other XRs of this installation live in the same group."""
+        return self.api_version.partition("/")[0]
 
     def aws_name(self, max_len: int = 63) -> str:
         """A name for the cloud resource itself (bucket, EKS cluster, DB identifier), derived from

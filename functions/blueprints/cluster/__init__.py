@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from functions.kit import Blueprint, ComposeError, Composite, Desired
+from functions.kit import Blueprint, ComposeError, Composite, Desired, Measure
 from functions.resources.kinds import (
     CLUSTER_AUTH,
     EKS_CLUSTER,
@@ -157,6 +157,15 @@ def validate(p: ClusterParameters) -> None:
         raise ComposeError("spec.parameters.logging", "lists a log type twice")
 
 
+def measure(p: ClusterParameters) -> dict[str, Measure]:
+    """What the Composition's policy limits: node pools and the most nodes they can run."""
+    pools = "spec.parameters.nodePools"
+    return {
+        "nodePools": Measure(pools, len(p.node_pools)),
+        "nodes": Measure(pools, sum(pool.max_size for pool in p.node_pools)),
+    }
+
+
 BLUEPRINT = Blueprint(
     kind="XCluster",
     claim_kind="Cluster",
@@ -165,6 +174,7 @@ BLUEPRINT = Blueprint(
     status=ClusterStatus,
     compose=compose,
     connection_keys=("kubeconfig", "endpoint"),
+    measure=measure,
     columns=(
         ("CLUSTER", ".status.cluster.name", "string"),
         ("VERSION", ".status.cluster.version", "string"),

@@ -71,8 +71,10 @@ def _convert(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
             out[key] = {name: _convert(child, defs) for name, child in value.items()}
         elif key in ("items",) or (key == "additionalProperties" and isinstance(value, dict)):
             out[key] = _convert(value, defs)
-        elif key == "additionalProperties" and value is False:
-            continue  # the API server prunes unknown fields; structural schemas may not say false
+        elif key == "additionalProperties" and isinstance(value, bool):
+            # false: the API server prunes unknown fields, structural schemas may not say false;
+            # true: free-form objects say x-kubernetes-preserve-unknown-fields instead.
+            continue
         else:
             out[key] = value
     if "properties" in out:

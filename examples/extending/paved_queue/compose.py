@@ -100,7 +100,10 @@ def main_queue(
     resource = queue(xr, "queue", xr.params.message_retention_seconds, key_arn)
     if dlq_arn:
         resource["spec"]["forProvider"]["redrivePolicy"] = json.dumps(
-            {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": xr.params.dead_letter.max_receive_count},
+            {
+                "deadLetterTargetArn": dlq_arn,
+                "maxReceiveCount": xr.params.dead_letter.max_receive_count,
+            },
             sort_keys=True,
         )
     return resource

@@ -10,7 +10,9 @@ import pytest
 from functions import simulate
 
 
-def fake_queue(resource: dict[str, Any], external_name: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+def fake_queue(
+    resource: dict[str, Any], external_name: str
+) -> tuple[dict[str, Any], dict[str, bytes]]:
     region = resource["spec"]["forProvider"]["region"]
     name = resource["spec"]["forProvider"]["name"]
     return {

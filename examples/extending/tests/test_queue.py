@@ -76,7 +76,9 @@ def test_the_queue_is_encrypted_with_its_key_and_redrives_to_its_dead_letter_que
         "deadLetterTargetArn": f"arn:aws:sqs:eu-west-1:123456789012:{dlq['name']}",
         "maxReceiveCount": 3,
     }
-    allow = json.loads(final.desired["redrive-allow-policy"]["spec"]["forProvider"]["redriveAllowPolicy"])
+    allow = json.loads(
+        final.desired["redrive-allow-policy"]["spec"]["forProvider"]["redriveAllowPolicy"]
+    )
     assert allow["sourceQueueArns"] == [f"arn:aws:sqs:eu-west-1:123456789012:{queue['name']}"]
 
 
@@ -103,9 +105,7 @@ def test_status_and_connection_details_come_from_the_observed_queue() -> None:
 
 def test_missing_status_keeps_the_key_and_the_redrive_policy() -> None:
     final = steady(MODES["claim"])
-    observed = {
-        key: simulate.observe(key, resource) for key, resource in final.desired.items()
-    }
+    observed = {key: simulate.observe(key, resource) for key, resource in final.desired.items()}
     for item in observed.values():
         item.resource.get("status", {}).pop("atProvider", None)
     rsp = RUNNER.run(simulate.request(MODES["claim"], observed))

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field
 
+from functions.apidoc import api_reference
 from functions.blueprints import BLUEPRINTS
 from functions.input import INPUT_GROUP, INPUT_VERSION, Input
 from functions.kit.blueprint import DEFAULT_API, ApiGroup, Blueprint
@@ -231,4 +232,5 @@ def generated_files(api: ApiGroup = DEFAULT_API) -> dict[str, str]:
         files[f"xrds/namespaced/{name}.yaml"] = _yaml(xrd(blueprint, namespaced=True, api=api))
         files[f"compositions/{name}.yaml"] = _yaml(composition(blueprint, api))
     files[f"package/input/{INPUT_GROUP}_inputs.yaml"] = _yaml(input_crd())
+    files["docs/kit-api.md"] = api_reference()
     return files

@@ -287,11 +287,13 @@ def test_status_cluster_is_what_xdatabase_reads() -> None:
 
     cluster = status(final)["cluster"]
     assert cluster == {
+        "isolation": "dedicated",
         "name": XR_NAME,
         "region": "eu-west-1",
         "version": "1.33",
         "endpoint": at_provider("eks-cluster", "endpoint"),
         "oidcIssuerUrl": at_provider("eks-cluster", "identity")[0]["oidc"][0]["issuer"],
+        "certificateAuthorityData": at_provider("eks-cluster", "certificateAuthority")[0]["data"],
         "vpcId": at_provider("vpc", "id"),
         "privateSubnetIds": [at_provider(f"subnet-private-{z}", "id") for z in "abc"],
         "publicSubnetIds": [at_provider(f"subnet-public-{z}", "id") for z in "abc"],

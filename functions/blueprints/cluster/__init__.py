@@ -23,7 +23,7 @@ from functions.resources.kinds import (
     VPC,
 )
 
-from . import access, addons, control_plane, iam, network, nodes, outputs, providers
+from . import access, addons, control_plane, iam, network, nodes, outputs, providers, tenancy
 from .control_plane import cluster_name
 from .parameters import ClusterParameters, ClusterStatus
 from .usages import Use, usage
@@ -33,6 +33,10 @@ __all__ = ["BLUEPRINT", "ClusterParameters", "ClusterStatus", "compose"]
 
 def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
     p = xr.params
+    tenancy.refuse_isolation_change(xr)
+    if p.isolation != "dedicated":
+        tenancy.compose(xr, out)
+        return
     validate(p)
     control_plane.check_upgrade(xr)
     net = network.layout(p)
@@ -143,6 +147,19 @@ def deletion_order(private_subnets: list[str], pools: list[str]) -> list[tuple[s
 
 def validate(p: ClusterParameters) -> None:
     """Checks across fields, each naming the field at fault."""
+    for field, value in (("host", p.host), ("quota", p.quota)):
+        if value is not None:
+            raise ComposeError(
+                f"spec.parameters.{field}", "is only for isolation vcluster and namespace"
+            )
+    for role in ("admins", "viewers"):
+        for i, subject in enumerate(getattr(p.access, role)):
+            if not subject.startswith("arn:"):
+                raise ComposeError(
+                    f"spec.parameters.access.{role}[{i}]",
+                    f"{subject!r}: a dedicated cluster's access is an IAM role or user ARN; "
+                    "sign in through OIDC groups with spec.parameters.oidc",
+                )
     if not (p.endpoint.public or p.endpoint.private):
         raise ComposeError("spec.parameters.endpoint", "public and private cannot both be false")
     for i, cidr in enumerate(p.endpoint.public_cidrs):
@@ -169,11 +186,12 @@ def measure(p: ClusterParameters) -> dict[str, Measure]:
 BLUEPRINT = Blueprint(
     kind="XCluster",
     claim_kind="Cluster",
-    description="An EKS cluster with private networking, access control, SSO and core addons.",
+    description="Kubernetes as a service: a dedicated EKS cluster with private networking, "
+    "access control, SSO and core addons, or a vCluster or namespace on one.",
     parameters=ClusterParameters,
     status=ClusterStatus,
     compose=compose,
-    connection_keys=("kubeconfig", "endpoint"),
+    connection_keys=("kubeconfig", "endpoint", "server", "namespace", "certificate-authority-data"),
     measure=measure,
     columns=(
         ("CLUSTER", ".status.cluster.name", "string"),

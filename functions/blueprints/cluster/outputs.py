@@ -41,11 +41,13 @@ def cluster_status(xr: Composite[ClusterParameters], net: Layout) -> dict[str, A
     vpc_config = cluster.at_provider("vpcConfig") or {}
     identity = cluster.at_provider("identity") or []
     status: dict[str, Any] = {
+        "isolation": "dedicated",
         "name": cluster_name(xr),
         "region": xr.params.region,
         "version": cluster.at_provider("version") or xr.params.version,
         "endpoint": cluster.at_provider("endpoint"),
         "oidcIssuerUrl": _first(_first(identity, "oidc"), "issuer"),
+        "certificateAuthorityData": _first(cluster.at_provider("certificateAuthority"), "data"),
         "vpcId": _at_provider(xr, "vpc", "id"),
         "privateSubnetIds": _ids(xr, private_subnet_keys(net)),
         "publicSubnetIds": _ids(xr, public_subnet_keys(net)),

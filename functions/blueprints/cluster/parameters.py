@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from functions.kit import CommonParameters, Model
 
@@ -19,6 +19,9 @@ TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 # IAM roles and users can be EKS access entry principals.
 PRINCIPAL_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$"
 PrincipalArn = Annotated[str, StringConstraints(pattern=PRINCIPAL_ARN_PATTERN)]
+Isolation = Literal["dedicated", "vcluster", "namespace"]
+# Tenants sign in through the host's OIDC provider: "group:<name>" or "user:<name>".
+TENANT_SUBJECT_PATTERN = r"^(group|user):[^\s:][^\s]{0,252}$"
 POOL_NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$"
 LABEL_KEY_PATTERN = r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
 
@@ -101,14 +104,25 @@ class NodePool(Model):
     )
 
 
+AccessSubject = Annotated[
+    str,
+    StringConstraints(
+        pattern=f"^(?:{PRINCIPAL_ARN_PATTERN[1:-1]}|{TENANT_SUBJECT_PATTERN[1:-1]})$"
+    ),
+]
+
+
 class Access(Model):
-    admins: list[PrincipalArn] = Field(
+    admins: list[AccessSubject] = Field(
         default_factory=list,
-        description="IAM role or user ARNs with cluster-admin (AmazonEKSClusterAdminPolicy).",
+        description="dedicated: IAM role or user ARNs with cluster-admin "
+        "(AmazonEKSClusterAdminPolicy). vcluster and namespace: OIDC subjects, group:<name> or "
+        "user:<name>, bound to the admin role of the tenant.",
     )
-    viewers: list[PrincipalArn] = Field(
+    viewers: list[AccessSubject] = Field(
         default_factory=list,
-        description="IAM role or user ARNs with read-only access (AmazonEKSViewPolicy).",
+        description="dedicated: IAM role or user ARNs with read-only access "
+        "(AmazonEKSViewPolicy). vcluster and namespace: OIDC subjects bound to view.",
     )
 
 
@@ -135,8 +149,95 @@ class Oidc(Model):
     )
 
 
+QUANTITY_PATTERN = r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$"
+Quantity = Annotated[str, StringConstraints(pattern=QUANTITY_PATTERN, max_length=32)]
+
+
+class ClusterRef(Model):
+    name: str = Field(
+        min_length=1,
+        max_length=253,
+        description="The host Cluster's name (claim mode: a Cluster claim in this namespace; "
+        "namespaced mode: an XCluster in this namespace).",
+    )
+
+
+class Host(Model):
+    cluster_ref: ClusterRef = Field(
+        description="The dedicated Cluster this tenant lives on: it must be Ready, of isolation "
+        "dedicated, in the same region, with oidc configured."
+    )
+
+
+class Quota(Model):
+    cpu: Quantity = Field(default="4", description="CPU the tenant's pods may request in total.")
+    memory: Quantity = Field(
+        default="16Gi", description="Memory the tenant's pods may request in total."
+    )
+    pods: int = Field(default=50, ge=1, le=10000, description="Most pods at a time.")
+    storage: Quantity = Field(
+        default="100Gi", description="Persistent volume storage the tenant may claim in total."
+    )
+
+
+# Fields that describe a cluster of its own: refused for tenants (they have no default in the
+# XRD, so the API server only sees them when a developer wrote them).
+DEDICATED_ONLY = ("network", "endpoint", "nodePools", "oidc", "logging")
+
+
+def _tenancy_rules() -> list[dict[str, str]]:
+    rules = [
+        {
+            "rule": f"!has(self.{field}) || !has(self.isolation) || self.isolation == 'dedicated'",
+            "message": f"{field} is only for isolation dedicated: a tenant runs on its host's",
+            "fieldPath": f".{field}",
+        }
+        for field in DEDICATED_ONLY
+    ]
+    rules += [
+        {
+            "rule": "has(self.host) == (has(self.isolation) && self.isolation != 'dedicated')",
+            "message": "host is required for isolation vcluster and namespace, and only for them",
+            "fieldPath": ".host",
+        },
+        {
+            "rule": "!has(self.quota) || (has(self.isolation) && self.isolation != 'dedicated')",
+            "message": "quota is only for isolation vcluster and namespace",
+            "fieldPath": ".quota",
+        },
+    ]
+    return rules
+
+
 class ClusterParameters(CommonParameters):
     """What the Cluster should be."""
+
+    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": _tenancy_rules()})
+
+    isolation: Isolation = Field(
+        default="dedicated",
+        description=(
+            "dedicated: an EKS cluster of its own (strongest isolation, highest cost); vcluster: "
+            "a virtual cluster on a host Cluster (tenant is vCluster admin); namespace: a "
+            "namespace on a host Cluster (cheapest, tenant restricted to it). Cannot change."
+        ),
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self == oldSelf",
+                    "message": "isolation cannot change: create a new Cluster instead",
+                }
+            ]
+        },
+    )
+    host: Host | None = Field(
+        default=None, description="vcluster and namespace only: the Cluster to run on."
+    )
+    quota: Quota | None = Field(
+        default=None,
+        description="vcluster and namespace only: what the tenant may use of the host "
+        "(defaults apply when omitted).",
+    )
 
     version: KubernetesVersion = Field(
         default=DEFAULT_VERSION,
@@ -190,6 +291,14 @@ class ClusterInfo(Model):
         default=None,
         description="The helm and kubernetes ProviderConfig that deploy into this cluster.",
     )
+    certificate_authority_data: str | None = Field(
+        default=None, description="The API server's CA certificate (base64), for kubeconfigs."
+    )
+    isolation: Isolation | None = Field(default=None, description="How the cluster is isolated.")
+    namespace: str | None = Field(
+        default=None, description="vcluster and namespace: the tenant's namespace on the host."
+    )
+    host: str | None = Field(default=None, description="vcluster and namespace: the host Cluster.")
 
 
 class ClusterStatus(Model):

@@ -1,0 +1,104 @@
+"""Tenants: a Cluster that is a namespace or a vCluster on a dedicated host Cluster.
+
+Stages: wait (hold) until the host is Ready and reports its ProviderConfig -> the tenant's
+namespace on the host -> what isolates it (quota, limits, network policy) and who may use it;
+for a vCluster, its Helm release -> its API endpoint and kubeconfig -> ProviderConfigs for it ->
+access inside it. A Usage keeps the host from being deleted while the tenant's namespace exists;
+deleting a tenant never touches the host itself.
+"""
+
+from __future__ import annotations
+
+from functions.kit import ComposeError, Composite, Desired
+
+from ..host import Cluster, find
+from ..parameters import DEDICATED_ONLY, ClusterParameters
+from . import namespace, vcluster
+
+HOST_FIELD = "spec.parameters.host.clusterRef.name"
+
+
+def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
+    p = xr.params
+    validate(p)
+    assert p.host is not None  # validate() guarantees it
+    host = find(xr, out, p.host.cluster_ref.name, field=HOST_FIELD, requirement_name="host")
+    if host is None:
+        _hold(out, f"waiting for Crossplane to read the host Cluster {p.host.cluster_ref.name}")
+        return
+    check_host(xr, host)
+    if not host.ready or not host.info.provider_config_name or not host.info.endpoint:
+        _hold(out, f"waiting for the host Cluster {p.host.cluster_ref.name} to be Ready")
+        return
+    if p.isolation == "namespace":
+        namespace.compose(xr, out, host)
+    else:
+        vcluster.compose(xr, out, host)
+
+
+def validate(p: ClusterParameters) -> None:
+    """The XRD's CEL rules, again for XRs that bypass the API server."""
+    for name, field in ClusterParameters.model_fields.items():
+        if field.alias in DEDICATED_ONLY and name in p.model_fields_set:
+            raise ComposeError(
+                f"spec.parameters.{field.alias}",
+                f"is only for isolation dedicated; a {p.isolation} tenant runs on its host's",
+            )
+    if p.host is None:
+        raise ComposeError("spec.parameters.host", f"is required for isolation {p.isolation}")
+    for role in ("admins", "viewers"):
+        for i, subject in enumerate(getattr(p.access, role)):
+            if not subject.startswith(("group:", "user:")):
+                raise ComposeError(
+                    f"spec.parameters.access.{role}[{i}]",
+                    f"{subject!r}: a {p.isolation} tenant's access is an OIDC subject of the "
+                    "host's identity provider, group:<name> or user:<name>",
+                )
+
+
+def check_host(xr: Composite[ClusterParameters], host: Cluster) -> None:
+    p = xr.params
+    if host.parameters.isolation != "dedicated":
+        raise ComposeError(
+            HOST_FIELD, f"the host must be a dedicated Cluster, not a {host.parameters.isolation}"
+        )
+    if host.parameters.region != p.region:
+        raise ComposeError(
+            "spec.parameters.region",
+            f"the host Cluster is in {host.parameters.region}; a tenant lives in its host's region",
+        )
+    needs_oidc = p.isolation == "namespace" or p.access.admins or p.access.viewers
+    if needs_oidc and host.parameters.oidc is None:
+        raise ComposeError(
+            HOST_FIELD,
+            "the host Cluster has no oidc: tenants sign in through the host's OpenID Connect "
+            "identity provider (set spec.parameters.oidc on the host)",
+        )
+
+
+def _hold(out: Desired, reason: str) -> None:
+    out.hold(reason)
+    out.condition("HostReady", False, "WaitingForHost", reason)
+
+
+# What each isolation composes first: seen among the observed resources, it says what an XR is.
+_COMPOSED_AS = (
+    ("eks-cluster", "dedicated"),
+    ("vpc", "dedicated"),
+    ("vcluster", "vcluster"),
+    ("namespace", "namespace"),
+)
+
+
+def refuse_isolation_change(xr: Composite[ClusterParameters]) -> None:
+    """A dedicated cluster cannot become a tenant or the other way round: refused, not rebuilt."""
+    composed = next((isolation for key, isolation in _COMPOSED_AS if key in xr.observed), None)
+    if composed is None:
+        cluster = xr.status.get("cluster")
+        composed = cluster.get("isolation") if isinstance(cluster, dict) else None
+    if composed and composed != xr.params.isolation:
+        raise ComposeError(
+            "spec.parameters.isolation",
+            f"this Cluster runs as {composed}; changing it to {xr.params.isolation} would delete "
+            "it and everything in it. Create a new Cluster instead",
+        )

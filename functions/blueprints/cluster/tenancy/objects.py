@@ -1,0 +1,70 @@
+"""What a tenant composes into its host (or into its vCluster): provider-kubernetes Objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.kit import Composite, ProviderConfigRef, dns_label
+from functions.kit.composite import CLAIM_NAME_LABEL, CLAIM_NAMESPACE_LABEL
+from functions.resources.kinds import KUBERNETES_OBJECT
+
+from ..parameters import ClusterParameters
+
+RBAC = "rbac.authorization.k8s.io"
+
+
+def tenant_namespace(xr: Composite[ClusterParameters]) -> str:
+    """The tenant's namespace on the host: unique in the host, readable, and stable.
+
+    From the developer's namespace and name: the claim's in claim mode (the XR's name has a
+    random suffix), the XR's in namespaced mode.
+    """
+    if CLAIM_NAME_LABEL in xr.labels:
+        return dns_label(xr.labels.get(CLAIM_NAMESPACE_LABEL, ""), xr.labels[CLAIM_NAME_LABEL])
+    return dns_label(xr.namespace or "", xr.name)
+
+
+def obj(
+    xr: Composite[ClusterParameters],
+    key: str,
+    manifest: dict[str, Any],
+    provider_config: str,
+    **extra_spec: Any,
+) -> dict[str, Any]:
+    """A provider-kubernetes Object holding `manifest`, applied through `provider_config`."""
+    return xr.shape.managed(
+        KUBERNETES_OBJECT,
+        xr.resource_name(key),
+        {"manifest": manifest},
+        provider_config=ProviderConfigRef(provider_config, "ProviderConfig"),
+        extra_spec=extra_spec or None,
+    )
+
+
+def subjects(entries: list[str], prefixes: tuple[str, str]) -> list[dict[str, str]]:
+    """RBAC subjects for OIDC `group:<name>` / `user:<name>`, with the API server's prefixes."""
+    groups_prefix, users_prefix = prefixes
+    result = []
+    for entry in entries:
+        kind, _, name = entry.partition(":")
+        if kind == "group":
+            result.append({"kind": "Group", "name": groups_prefix + name, "apiGroup": RBAC})
+        else:
+            result.append({"kind": "User", "name": users_prefix + name, "apiGroup": RBAC})
+    return result
+
+
+def binding(
+    kind: str, name: str, role: str, subjects_: list[dict[str, str]], namespace: str | None = None
+) -> dict[str, Any]:
+    """A RoleBinding (in `namespace`) or ClusterRoleBinding of a built-in ClusterRole."""
+    metadata: dict[str, Any] = {"name": name}
+    if namespace is not None:
+        metadata["namespace"] = namespace
+    return {
+        "apiVersion": f"{RBAC}/v1",
+        "kind": kind,
+        "metadata": metadata,
+        "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": role},
+        "subjects": subjects_,
+    }

@@ -1,0 +1,276 @@
+"""A vCluster tenant: a virtual cluster (vCluster chart) in a fenced namespace of the host.
+
+The tenant is admin of its vCluster. Its API server signs in through the organisation's OIDC
+provider; it is reached through a load balancer of the host (AWS Load Balancer Controller,
+internal by default), whose name the Release learns once AWS assigned it, so the exported
+kubeconfig names the real server. That kubeconfig is read back (an observe-only Object) and
+becomes the connection details and the vCluster's own helm and kubernetes ProviderConfigs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.kit import Composite, Desired, Observed, ProviderConfigRef
+from functions.kit.shapes import CONNECTION_SECRET_NAMESPACE
+from functions.resources.kinds import HELM_PROVIDER_CONFIG, HELM_RELEASE, KUBERNETES_PROVIDER_CONFIG
+
+from ..host import Cluster
+from ..parameters import ClusterParameters, Quota
+from ..providers import provider_config_name
+from . import namespace as tenant
+from .objects import binding, obj, subjects, tenant_namespace
+
+CHART = {"name": "vcluster", "repository": "https://charts.loft.sh", "version": "0.36.1"}
+RELEASE = "vcluster"  # one per namespace: its Service is "vcluster", its kubeconfig "vc-vcluster"
+KUBECONFIG_SECRET = f"vc-{RELEASE}"
+KUBECONFIG_KEY = "kubeconfig"
+OBSERVE = ["Observe"]
+LOAD_BALANCER = {
+    "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+    "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+}
+
+
+def compose(xr: Composite[ClusterParameters], out: Desired, host: Cluster) -> None:
+    namespace = tenant_namespace(xr)
+    config = str(host.info.provider_config_name)
+    out.add("namespace", obj(xr, "namespace", tenant.namespace_manifest(xr, namespace), config))
+    hostname = api_hostname(xr)
+    out.add("vcluster", release(xr, host, namespace, config, hostname), after=["namespace"])
+    out.add(
+        "api-service",
+        obj(
+            xr,
+            "api-service",
+            _reference("v1", "Service", RELEASE, namespace),
+            config,
+            managementPolicies=OBSERVE,
+        ),
+        after=["vcluster"],
+    )
+    # The kubeconfig is read once it names the real server: after the Release learned it.
+    out.add(
+        "kubeconfig", kubeconfig_reader(xr, namespace, config), after=["vcluster", "api-service"]
+    )
+    ready_to_deploy = ["kubeconfig"]
+    out.add(
+        "helm-provider-config", provider_config(xr, HELM_PROVIDER_CONFIG), after=ready_to_deploy
+    )
+    out.add(
+        "kubernetes-provider-config",
+        provider_config(xr, KUBERNETES_PROVIDER_CONFIG),
+        after=ready_to_deploy,
+    )
+    compose_access(xr, out, host)
+    out.add("usage-host-by-namespace", tenant.host_usage(xr, host), after=["namespace"])
+    report(xr, out, host, namespace, hostname)
+
+
+def release(
+    xr: Composite[ClusterParameters],
+    host: Cluster,
+    namespace: str,
+    config: str,
+    hostname: str | None,
+) -> dict[str, Any]:
+    return xr.shape.managed(
+        HELM_RELEASE,
+        xr.resource_name("vcluster"),
+        {
+            "chart": dict(CHART),
+            "namespace": namespace,
+            "skipCreateNamespace": True,
+            "values": values(xr, host, hostname),
+        },
+        provider_config=_provider_config(config),
+    )
+
+
+def values(xr: Composite[ClusterParameters], host: Cluster, hostname: str | None) -> dict[str, Any]:
+    quota = xr.params.quota or Quota()
+    control_plane: dict[str, Any] = {
+        "service": {"annotations": dict(LOAD_BALANCER), "spec": {"type": "LoadBalancer"}},
+    }
+    oidc = host.parameters.oidc
+    if oidc is not None:
+        control_plane["distro"] = {
+            "k8s": {
+                "apiServer": {
+                    "extraArgs": [
+                        f"--oidc-issuer-url={oidc.issuer_url}",
+                        f"--oidc-client-id={oidc.client_id}",
+                        f"--oidc-username-claim={oidc.username_claim}",
+                        f"--oidc-groups-claim={oidc.groups_claim}",
+                        f"--oidc-username-prefix={oidc.username_prefix}",
+                        f"--oidc-groups-prefix={oidc.groups_prefix}",
+                    ]
+                }
+            }
+        }
+    result: dict[str, Any] = {
+        "controlPlane": control_plane,
+        "policies": {
+            "resourceQuota": {
+                "enabled": True,
+                "quota": {
+                    "requests.cpu": quota.cpu,
+                    "requests.memory": quota.memory,
+                    "count/pods": quota.pods,
+                    "requests.storage": quota.storage,
+                    "services.nodeports": 0,
+                },
+            },
+            "limitRange": {
+                "enabled": True,
+                "default": dict(tenant.DEFAULT_LIMIT),
+                "defaultRequest": dict(tenant.DEFAULT_REQUEST),
+            },
+            "networkPolicy": {"enabled": True},
+        },
+    }
+    if hostname:
+        control_plane["proxy"] = {"extraSANs": [hostname]}
+        result["exportKubeConfig"] = {"server": f"https://{hostname}"}
+    return result
+
+
+def api_hostname(xr: Composite[ClusterParameters]) -> str | None:
+    """The load balancer AWS gave the vCluster's API, once known; then never forgotten."""
+    service = xr.observed.get("api-service")
+    ingress = _path(
+        service, "status", "atProvider", "manifest", "status", "loadBalancer", "ingress"
+    )
+    if isinstance(ingress, list) and ingress and isinstance(ingress[0], dict):
+        hostname = ingress[0].get("hostname") or ingress[0].get("ip")
+        if isinstance(hostname, str) and hostname:
+            return hostname
+    # Status missing (restore, adoption): what the Release was last told.
+    server = _path(
+        xr.observed.get("vcluster"), "spec", "forProvider", "values", "exportKubeConfig", "server"
+    )
+    return server.removeprefix("https://") if isinstance(server, str) and server else None
+
+
+def kubeconfig_reader(
+    xr: Composite[ClusterParameters], namespace: str, config: str
+) -> dict[str, Any]:
+    """Observes the kubeconfig Secret vCluster writes and publishes it as connection details."""
+    return obj(
+        xr,
+        "kubeconfig",
+        _reference("v1", "Secret", KUBECONFIG_SECRET, namespace),
+        config,
+        managementPolicies=OBSERVE,
+        connectionDetails=[
+            {
+                **_reference("v1", "Secret", KUBECONFIG_SECRET, namespace)["metadata"],
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "fieldPath": "data.config",
+                "toConnectionSecretKey": KUBECONFIG_KEY,
+            }
+        ],
+        writeConnectionSecretToRef=_secret_ref(xr),
+    )
+
+
+def provider_config(xr: Composite[ClusterParameters], kind: Any) -> dict[str, Any]:
+    """The vCluster's own ProviderConfig, named after the XR like a dedicated cluster's."""
+    ref = _secret_ref(xr)
+    return xr.shape.plain(
+        kind,
+        provider_config_name(xr),
+        {
+            "spec": {
+                "credentials": {
+                    "source": "Secret",
+                    "secretRef": {
+                        "namespace": ref.get("namespace", xr.namespace),
+                        "name": ref["name"],
+                        "key": KUBECONFIG_KEY,
+                    },
+                }
+            }
+        },
+    )
+
+
+def compose_access(xr: Composite[ClusterParameters], out: Desired, host: Cluster) -> None:
+    """Inside the vCluster: admins are cluster-admin, viewers view, signed in through OIDC."""
+    oidc = host.parameters.oidc
+    if oidc is None:
+        return
+    prefixes = (oidc.groups_prefix, oidc.username_prefix)
+    for key, role, entries in (
+        ("admins", "cluster-admin", xr.params.access.admins),
+        ("viewers", "view", xr.params.access.viewers),
+    ):
+        if entries:
+            manifest = binding(
+                "ClusterRoleBinding", f"tenant-{key}", role, subjects(entries, prefixes)
+            )
+            out.add(
+                key,
+                obj(xr, key, manifest, provider_config_name(xr)),
+                after=["kubernetes-provider-config"],
+            )
+
+
+def report(
+    xr: Composite[ClusterParameters],
+    out: Desired,
+    host: Cluster,
+    namespace: str,
+    hostname: str | None,
+) -> None:
+    endpoint = f"https://{hostname}" if hostname else None
+    ready_to_deploy = out.is_ready("kubernetes-provider-config")
+    out.status(
+        cluster={
+            "isolation": "vcluster",
+            "name": namespace,
+            "namespace": namespace,
+            "host": host.xr_name,
+            "region": xr.params.region,
+            "endpoint": endpoint,
+            "providerConfigName": provider_config_name(xr) if ready_to_deploy else None,
+        }
+    )
+    out.condition("HostReady", True, "Available")
+    ready = ready_to_deploy and out.is_ready("vcluster")
+    out.condition(
+        "TenantReady",
+        ready,
+        "Available" if ready else "Creating",
+        "" if ready else "waiting for the vCluster and its kubeconfig",
+    )
+    reader = xr.observed.get("kubeconfig")
+    kubeconfig = reader.connection_details.get(KUBECONFIG_KEY) if reader else None
+    out.connection(
+        kubeconfig=kubeconfig or None, endpoint=endpoint, server=endpoint, namespace=namespace
+    )
+
+
+def _reference(api_version: str, kind: str, name: str, namespace: str) -> dict[str, Any]:
+    return {
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": {"name": name, "namespace": namespace},
+    }
+
+
+def _secret_ref(xr: Composite[ClusterParameters]) -> dict[str, str]:
+    name = f"{xr.name}-vcluster-kubeconfig"[:253]
+    if xr.shape.namespaced:
+        return {"name": name}
+    return {"name": name, "namespace": CONNECTION_SECRET_NAMESPACE}
+
+
+def _provider_config(name: str) -> ProviderConfigRef:
+    return ProviderConfigRef(name, "ProviderConfig")
+
+
+def _path(observed: Observed | None, *path: str) -> Any:
+    return observed.get(*path) if observed is not None else None

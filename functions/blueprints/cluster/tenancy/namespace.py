@@ -34,7 +34,7 @@ def compose(xr: Composite[ClusterParameters], out: Desired, host: Cluster) -> No
     for key, manifest in isolation_manifests(name, xr.params.quota or Quota()).items():
         out.add(key, obj(xr, key, manifest, config), after=fenced)
     compose_access(xr, out, host, name, config)
-    out.add("usage-host-by-namespace", host_usage(xr, host), after=fenced)
+    out.add("usage-host-by-namespace", host_usage(xr, host, "namespace"), after=fenced)
     report(xr, out, host, name)
 
 
@@ -144,8 +144,8 @@ def compose_access(
             out.add(key, obj(xr, key, manifest, config), after=["namespace"])
 
 
-def host_usage(xr: Composite[ClusterParameters], host: Cluster) -> dict[str, Any]:
-    """The host cannot be deleted while this tenant's namespace exists on it."""
+def host_usage(xr: Composite[ClusterParameters], host: Cluster, by: str) -> dict[str, Any]:
+    """The host cannot be deleted while this tenant's namespace (the Object `by`) exists."""
     return xr.shape.plain(
         USAGE,
         xr.resource_name("usage-host-by-namespace"),
@@ -159,7 +159,7 @@ def host_usage(xr: Composite[ClusterParameters], host: Cluster) -> dict[str, Any
                 "by": {
                     "apiVersion": xr.shape.api_version(KUBERNETES_OBJECT),
                     "kind": xr.shape.kind_name(KUBERNETES_OBJECT),
-                    "resourceRef": {"name": xr.resource_name("namespace")},
+                    "resourceRef": {"name": xr.resource_name(by)},
                 },
                 "reason": f"tenant {xr.name} runs in namespace {tenant_namespace(xr)} on it",
             }

@@ -22,6 +22,8 @@ from . import namespace as tenant
 from .objects import binding, obj, subjects, tenant_namespace
 
 CHART = {"name": "vcluster", "repository": "https://charts.loft.sh", "version": "0.36.1"}
+# Its own key: what an XR has composed tells its isolation (see refuse_isolation_change).
+NAMESPACE = "vcluster-namespace"
 RELEASE = "vcluster"  # one per namespace: its Service is "vcluster", its kubeconfig "vc-vcluster"
 KUBECONFIG_SECRET = f"vc-{RELEASE}"
 KUBECONFIG_KEY = "kubeconfig"
@@ -36,9 +38,12 @@ LOAD_BALANCER = {
 def compose(xr: Composite[ClusterParameters], out: Desired, host: Cluster) -> None:
     namespace = tenant_namespace(xr)
     config = str(host.info.provider_config_name)
-    out.add("namespace", obj(xr, "namespace", tenant.namespace_manifest(xr, namespace), config))
+    out.add(
+        NAMESPACE,
+        obj(xr, NAMESPACE, tenant.namespace_manifest(xr, namespace), config),
+    )
     hostname = api_hostname(xr)
-    out.add("vcluster", release(xr, host, namespace, config, hostname), after=["namespace"])
+    out.add("vcluster", release(xr, host, namespace, config, hostname), after=[NAMESPACE])
     out.add(
         "api-service",
         obj(
@@ -64,7 +69,7 @@ def compose(xr: Composite[ClusterParameters], out: Desired, host: Cluster) -> No
         after=ready_to_deploy,
     )
     compose_access(xr, out, host)
-    out.add("usage-host-by-namespace", tenant.host_usage(xr, host), after=["namespace"])
+    out.add("usage-host-by-namespace", tenant.host_usage(xr, host, NAMESPACE), after=[NAMESPACE])
     report(xr, out, host, namespace, hostname)
 
 

@@ -536,6 +536,11 @@ def compose(xr: Composite[DatabaseParameters], out: Desired) -> None:
     if p.needs_key:
         instance_after.append("kms-key")
     out.add("instance", instance(xr), after=instance_after)
+    # The kit keeps whatever is observed but no longer planned; these go on purpose.
+    out.remove_unplanned(lambda key: key.startswith("ingress-"), "its CIDR block was removed")
+    out.remove_unplanned(
+        lambda key: key.startswith("parameter-group-"), "the instance uses a newer group"
+    )
 
     publish(xr, out)
 

@@ -3,15 +3,25 @@
 from functions.kit.blueprint import DEFAULT_API, GROUP, VERSION, ApiGroup, Blueprint, Measure
 from functions.kit.composite import Composite
 from functions.kit.desired import Desired
-from functions.kit.errors import ComposeError
+from functions.kit.errors import ComposeError, Problems
 from functions.kit.names import dns_label, short_hash
 from functions.kit.observed import Observed
-from functions.kit.params import CommonParameters, Model
+from functions.kit.params import (
+    IMMUTABLE,
+    CommonParameters,
+    Model,
+    cel,
+    did_you_mean,
+    immutable,
+    xrd_rules,
+)
 from functions.kit.shapes import Kind, ProviderConfigRef, Shape, aws, crossplane_contrib
+from functions.kit.status import Progress, read_status
 
 __all__ = [
     "DEFAULT_API",
     "GROUP",
+    "IMMUTABLE",
     "VERSION",
     "ApiGroup",
     "Blueprint",
@@ -23,10 +33,17 @@ __all__ = [
     "Measure",
     "Model",
     "Observed",
+    "Problems",
+    "Progress",
     "ProviderConfigRef",
     "Shape",
     "aws",
+    "cel",
     "crossplane_contrib",
+    "did_you_mean",
     "dns_label",
+    "immutable",
+    "read_status",
     "short_hash",
+    "xrd_rules",
 ]

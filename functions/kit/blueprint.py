@@ -69,5 +69,6 @@ class Blueprint(Generic[P]):
         return f"{GROUP}/{VERSION}"
 
     def run(self, composite: Composite[Any], out: Desired) -> None:
+        composite.check_identity()
         self.compose(composite, out)
         out.finish()

@@ -12,13 +12,16 @@ from pydantic import ValidationError
 from functions.kit.errors import ComposeError, describe
 from functions.kit.names import dns_label
 from functions.kit.observed import ObservedResources, lookup
-from functions.kit.params import CommonParameters
+from functions.kit.params import MAX_TAGS_PER_RESOURCE, CommonParameters
 from functions.kit.shapes import ProviderConfigRef, Shape
 
 P = TypeVar("P", bound=CommonParameters)
 
 CLAIM_NAME_LABEL = "crossplane.io/claim-name"
 CLAIM_NAMESPACE_LABEL = "crossplane.io/claim-namespace"
+# Composed resources of these API groups are the ones Paved's identity fields (region, provider
+# config) apply to; helm and kubernetes resources use the ProviderConfigs Paved composes.
+AWS_GROUP_SUFFIXES = (".aws.upbound.io", ".aws.m.upbound.io")
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ class Composite(Generic[P]):
         try:
             params = params_model.model_validate(parameters)
         except ValidationError as error:
-            raise ComposeError("", describe(error, "spec.parameters")) from None
+            raise ComposeError("", describe(error, "spec.parameters", params_model)) from None
         shape = Shape(
             namespaced=namespace is not None,
             namespace=namespace,
@@ -86,7 +89,7 @@ class Composite(Generic[P]):
             shape=shape,
             observed=ObservedResources(req.observed.resources),
             required=_required(req),
-            status=lookup(xr, "status") or {},
+            status=status if isinstance(status := lookup(xr, "status"), dict) else {},
         )
 
     def resource_name(self, key: str) -> str:
@@ -97,6 +100,66 @@ class Composite(Generic[P]):
     def group(self) -> str:
         """The XR's API group: other XRs of this installation live in the same group."""
         return self.api_version.partition("/")[0]
+
+    def ref(self, key: str) -> dict[str, str]:
+        """A reference (`...Ref`) to the composed resource with composition resource name `key`."""
+        return self.shape.ref(self.resource_name(key))
+
+    def check_identity(self) -> None:
+        """Refuse a change of region or provider config once anything is composed.
+
+        The provider would create every resource anew in the other region or account and orphan
+        the originals, still billed. What was composed is read from the observed resources
+        themselves (spec.forProvider.region, spec.providerConfigRef), never from the XR's status,
+        so the check holds after a restore too.
+        """
+        p = self.params
+        wanted = {
+            "region": p.region,
+            "providerConfigName": p.provider_config_name,
+            "providerConfigKind": p.provider_config_kind,
+        }
+        # Paved composes every AWS resource with the XR's identity, so the first resource that
+        # carries a field is the evidence for it: reading all of them costs ~10 µs a resource
+        # through upb, on every compose.
+        paths = {
+            "region": (("spec", "forProvider", "region"), ("status", "atProvider", "region")),
+            "providerConfigName": (("spec", "providerConfigRef", "name"),),
+        }
+        if self.shape.namespaced:  # only namespaced references name a kind
+            paths["providerConfigKind"] = (("spec", "providerConfigRef", "kind"),)
+        composed: dict[str, tuple[str, str]] = {}
+        for key in sorted(self.observed):
+            if len(composed) == len(paths):
+                break
+            observed = self.observed[key]
+            api_version = observed.string("apiVersion") or ""
+            if not api_version.partition("/")[0].endswith(AWS_GROUP_SUFFIXES):
+                continue
+            for field, candidates in paths.items():
+                if field in composed:
+                    continue
+                for path in candidates:
+                    value = observed.string(*path)
+                    if value is not None:
+                        composed[field] = (value, key)
+                        break
+        found = {
+            field: (value, key)
+            for field, (value, key) in composed.items()
+            if value != wanted[field]
+        }
+        if found:
+            raise ComposeError.together(
+                ComposeError(
+                    f"spec.parameters.{field}",
+                    f"cannot change from {value!r} to {wanted[field]!r} once resources are "
+                    f"composed ({key} was composed with {value!r}): the provider would create "
+                    "everything again and orphan what exists. Set it back, or create a new "
+                    f"{self.kind.removeprefix('X') or 'composite'} and move to it",
+                )
+                for field, (value, key) in found.items()
+            )
 
     def aws_name(self, max_len: int = 63) -> str:
         """A name for the cloud resource itself (bucket, EKS cluster, DB identifier), derived from
@@ -114,6 +177,13 @@ class Composite(Generic[P]):
         if CLAIM_NAME_LABEL in self.labels:
             tags["paved.dev/claim"] = (
                 f"{self.labels.get(CLAIM_NAMESPACE_LABEL, '')}/{self.labels[CLAIM_NAME_LABEL]}"
+            )
+        if len(tags) > MAX_TAGS_PER_RESOURCE:
+            # The parameters leave room for Paved's own tags; a blueprint adding more is a bug.
+            raise ComposeError(
+                "spec.parameters.tags",
+                f"{len(tags)} tags on one resource, AWS allows {MAX_TAGS_PER_RESOURCE}: "
+                f"remove {len(tags) - MAX_TAGS_PER_RESOURCE}",
             )
         return dict(sorted(tags.items()))
 

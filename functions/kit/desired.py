@@ -1,9 +1,24 @@
 """The desired state a blueprint builds: resources in stage order, status, conditions, connection.
 
+A blueprint adds each resource with one line:
+
+    out.add("bucket", lambda: bucket(xr), stage="Storage", after=["kms-key"], uses=["kms-key"])
+
 Rules enforced here so no blueprint can get them wrong:
-- a resource gated on others is emitted once they are ready, and *always* once it has been
-  observed, whatever its gates say now (dropping it would make Crossplane delete it);
+- a resource gated on others (`after`) is emitted once they are ready, and *always* once it has
+  been observed, whatever its gates say now (dropping it would make Crossplane delete it);
+- a builder (a zero-argument callable instead of the resource) runs only when its resource is
+  emitted, so it can rely on what its gates produced and nothing discarded is built;
 - each emitted resource is marked ready from its observed state;
+- `stage` groups resources: each stage gets a `<Stage>Ready` condition and `status.progress.stage`
+  names the first stage not ready yet;
+- deletion order is declared, not hand-built: `uses=[...]` (or `out.uses(user, used)`) composes a
+  Crossplane Usage (ClusterUsage in claim mode) once both sides are Ready, so `used` outlives its
+  user; `delete_in_any_order="why"` says a resource needs none (`functions.kit.checks` fails a
+  blueprint whose depended-on resources have neither);
+- an observed resource the blueprint no longer plans is *kept* (re-emitted as observed) with a
+  Warning and an entry in `status.progress.kept`; only an explicit `out.remove(key, reason)` (or
+  `out.remove_unplanned(predicate, reason)`) lets Crossplane delete it;
 - `status.progress` counts every planned resource, emitted or still gated, with what each waits for;
 - the XR is held not-ready while anything planned is not yet emitted, so it cannot report Ready
   between two stages.
@@ -12,17 +27,29 @@ Rules enforced here so no blueprint can get them wrong:
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pydantic import BaseModel
+
 from functions.kit.composite import Composite
 from functions.kit.shapes import Kind
+from functions.kit.status import Kept, Progress, WaitingFor, dump
 
 SECRET = Kind("Secret", "v1", "v1")
+# Crossplane deletion ordering: ClusterUsage for cluster-scoped XRs, Usage in the XR's namespace.
+USAGE = Kind(
+    "ClusterUsage",
+    "protection.crossplane.io/v1beta1",
+    "protection.crossplane.io/v1beta1",
+    namespaced_kind="Usage",
+)
 CONNECTION_SECRET_KEY = "connection-secret"
 
 Severity = Literal["Normal", "Warning"]
+Resource = dict[str, Any]
+Builder = Callable[[], Resource]
 
 
 @dataclass(frozen=True)
@@ -47,6 +74,15 @@ class DesiredResource:
     ready: bool
 
 
+@dataclass(frozen=True)
+class UsageRule:
+    """`user` must be deleted before `used`: composed as the Usage named `key`."""
+
+    key: str
+    user: str
+    used: str
+
+
 @dataclass
 class Desired:
     xr: Composite[Any]
@@ -59,27 +95,89 @@ class Desired:
     requirements: dict[str, Requirement] = field(default_factory=dict)
     results: list[tuple[Severity, str]] = field(default_factory=list)
     held: str | None = None
+    # What the blueprint declared, for stage conditions, deletion order and the kit's checks.
+    stages: dict[str, str] = field(default_factory=dict)
+    after: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    usage_rules: list[UsageRule] = field(default_factory=list)
+    any_delete_order: dict[str, str] = field(default_factory=dict)
+    removals: dict[str, str] = field(default_factory=dict)
+    removable: list[tuple[Callable[[str], bool], str]] = field(default_factory=list)
+    kept: dict[str, str] = field(default_factory=dict)
+    # Resources the kit composed itself (Usages, the connection secret, kept ones): no stage.
+    kit_keys: set[str] = field(default_factory=set)
+    _planned_set: set[str] = field(default_factory=set, repr=False)
 
     # -- resources ---------------------------------------------------------------------------
 
-    def add(self, key: str, resource: dict[str, Any], *, after: Iterable[str] = ()) -> bool:
+    def add(
+        self,
+        key: str,
+        resource: Resource | Builder,
+        *,
+        after: Iterable[str] = (),
+        stage: str | None = None,
+        uses: Iterable[str] = (),
+        delete_in_any_order: str | None = None,
+    ) -> bool:
         """Plan `resource` as composition resource `key`, emitted once all of `after` are ready.
 
-        Returns whether it was emitted.
+        `resource` may be a builder (zero-argument callable) run only if it is emitted (once
+        observed it is emitted even while a gate is not ready again, so a builder reads its
+        gates' outputs from observed state and copes with them being absent). `stage`
+        names the stage it belongs to (`<stage>Ready` condition); `uses` the resources that must
+        outlive it (a Usage each); `delete_in_any_order` why none is needed when others depend
+        on it. Returns whether it was emitted.
         """
-        if key in self.planned:
+        if key in self._planned_set:
             raise ValueError(f"composition resource name {key!r} is used twice")
+        if key in self.removals:
+            raise ValueError(f"composition resource {key!r} is both added and removed")
         self.planned.append(key)
+        self._planned_set.add(key)
+        after = tuple(after)
+        self.after[key] = after
+        if stage is not None:
+            self.stages[key] = stage
+        for used in uses:
+            self.uses(key, used)
+        if delete_in_any_order is not None:
+            self.any_delete_order[key] = delete_in_any_order
         observed = self.xr.observed.get(key)
         blockers = [dep for dep in after if not self.is_ready(dep)]
         if blockers and observed is None:
             self.waiting[key] = _waiting_for(blockers)
             return False
         ready = observed is not None and observed.ready
-        self.resources[key] = DesiredResource(resource, ready)
+        built = resource() if callable(resource) else resource
+        self.resources[key] = DesiredResource(built, ready)
         if not ready:
             self.waiting[key] = "being created" if observed is None else observed.not_ready_reason()
         return True
+
+    def uses(self, user: str, used: str, *, key: str | None = None) -> None:
+        """Deletion order: `used` is not deleted while `user` exists.
+
+        The kit composes a Usage (`key`, default `usage-<used>-by-<user>`) once both are Ready.
+        """
+        self.usage_rules.append(UsageRule(key or f"usage-{used}-by-{user}", user, used))
+
+    def delete_in_any_order(self, key: str, why: str) -> None:
+        """Declare that `key` needs no deletion order although others come after it, and why."""
+        self.any_delete_order[key] = why
+
+    def remove(self, key: str, reason: str) -> None:
+        """Let Crossplane delete observed resource `key` (e.g. a node pool the developer removed).
+
+        Without this, an observed resource the blueprint no longer plans is kept.
+        """
+        if key in self._planned_set:
+            raise ValueError(f"composition resource {key!r} is both added and removed")
+        self.removals[key] = reason
+
+    def remove_unplanned(self, predicate: Callable[[str], bool], reason: str) -> None:
+        """Remove every observed resource matching `predicate` that is not planned, e.g. the
+        node groups of pools no longer listed: `lambda key: key.startswith("nodegroup-")`."""
+        self.removable.append((predicate, reason))
 
     def hold(self, reason: str) -> None:
         """Compose nothing new: re-emit every observed resource as it is, and hold the XR not ready.
@@ -88,9 +186,10 @@ class Desired:
         dropping what exists would make Crossplane delete it.
         """
         self.held = reason
-        for key in self.xr.observed:
+        for key in sorted(self.xr.observed):
             # The connection secret is the kit's own, written afresh by finish().
-            if key not in self.planned and key != CONNECTION_SECRET_KEY:
+            if key not in self._planned_set and key != CONNECTION_SECRET_KEY:
+                self.kit_keys.add(key)
                 self.add(key, self.xr.observed[key].as_desired())
         self.note(reason)
 
@@ -104,6 +203,11 @@ class Desired:
         for name, value in fields.items():
             if value is not None:
                 self.xr_status[name] = value
+
+    def status_model(self, model: BaseModel) -> None:
+        """Merge a status model into the XR's status, by alias, fields not known yet left out:
+        `out.status_model(BucketStatus(bucket=BucketInfo(name=..., arn=...)))`."""
+        self.xr_status.update(dump(model))
 
     def condition(self, type_: str, ok: bool, reason: str, message: str = "") -> None:
         self.conditions.append(Condition(type_, "True" if ok else "False", reason, message))
@@ -131,31 +235,145 @@ class Desired:
     # -- finishing ---------------------------------------------------------------------------
 
     def finish(self) -> None:
-        """Add what every blueprint gets: the namespaced connection secret and status.progress."""
+        """Add what every blueprint gets: Usages, kept resources, the namespaced connection
+        secret, stage conditions, status.progress and warnings about odd observed values."""
+        self._add_usages()
+        self._keep_unplanned()
         if self.xr.shape.namespaced:
             self._add_connection_secret()
             self.xr_status["connectionSecret"] = connection_secret_name(self.xr.name)
+        stage_order = self._stage_conditions()
+        for note in self.xr.observed.notes:
+            self.warning(note)
+        self.xr_status["progress"] = dump(self._progress(stage_order))
+
+    def _progress(self, stage_order: list[str]) -> Progress:
         ready = sum(
             1 for key in self.planned if key in self.resources and self.resources[key].ready
         )
         waiting_for = [
-            {"resource": key, "reason": self.waiting[key]}
+            WaitingFor(resource=key, reason=self.waiting[key], stage=self.stages.get(key))
             for key in self.planned
             if key in self.waiting
         ]
         if self.held:
             # Not about one resource: the whole composite waits.
-            waiting_for.insert(0, {"resource": "", "reason": self.held})
-        self.xr_status["progress"] = {
-            "ready": ready,
-            "total": len(self.planned),
-            "waitingFor": waiting_for,
-        }
+            waiting_for.insert(0, WaitingFor(resource="", reason=self.held))
+        pending = [stage for stage in stage_order if not self._stage_ready(stage)]
+        return Progress(
+            ready=ready,
+            total=len(self.planned),
+            waiting_for=waiting_for,
+            stage=pending[0] if pending else None,
+            kept=[Kept(resource=k, reason=r) for k, r in self.kept.items()] or None,
+        )
 
     @property
     def complete(self) -> bool:
         """Every planned resource is emitted (whether ready or not), and nothing is on hold."""
-        return self.held is None and len(self.resources) == len(self.planned)
+        return self.held is None and all(key in self.resources for key in self.planned)
+
+    def stage_keys(self, stage: str) -> list[str]:
+        return [key for key in self.planned if self.stages.get(key) == stage]
+
+    def _stage_ready(self, stage: str) -> bool:
+        return all(
+            key in self.resources and self.resources[key].ready for key in self.stage_keys(stage)
+        )
+
+    def _stage_conditions(self) -> list[str]:
+        """`<Stage>Ready` for every declared stage, in the order stages were first used; a
+        condition the blueprint set itself wins."""
+        order = list(dict.fromkeys(self.stages[key] for key in self.planned if key in self.stages))
+        explicit = {condition.type for condition in self.conditions}
+        for stage in order:
+            type_ = f"{stage}Ready"
+            if type_ in explicit:
+                continue
+            waiting = [
+                key
+                for key in self.stage_keys(stage)
+                if not (key in self.resources and self.resources[key].ready)
+            ]
+            if not waiting:
+                self.condition(type_, True, "Available")
+                continue
+            details = "; ".join(f"{k}: {self.waiting.get(k, 'not ready')}" for k in waiting[:3])
+            more = f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""
+            self.condition(type_, False, "Creating", f"waiting for {details}{more}")
+        return order
+
+    def _add_usages(self) -> None:
+        for rule in self.usage_rules:
+            if rule.key in self._planned_set:
+                continue  # declared twice (add(uses=) and uses()): one Usage
+            if rule.user not in self._planned_set or rule.used not in self._planned_set:
+                continue  # a side is not composed (any more); an observed Usage is kept below
+            self.kit_keys.add(rule.key)
+            self.add(
+                rule.key,
+                lambda rule=rule: self._usage(rule),  # type: ignore[misc]
+                after=[rule.used, rule.user],
+            )
+
+    def _usage(self, rule: UsageRule) -> Resource:
+        observed = self.xr.observed.get(rule.key)
+        if not (rule.user in self.resources and rule.used in self.resources):
+            # Both sides were Ready once (the Usage exists) but one is gated again: keep it.
+            assert observed is not None
+            return observed.as_desired()
+
+        def ref(key: str) -> dict[str, Any]:
+            resource = self.resources[key].resource
+            return {
+                "apiVersion": resource["apiVersion"],
+                "kind": resource["kind"],
+                "resourceRef": {"name": resource["metadata"]["name"]},
+            }
+
+        return self.xr.shape.plain(
+            USAGE,
+            self.xr.resource_name(rule.key),
+            # replayDeletion: once the user is gone, the used resource's blocked deletion is
+            # retried at once instead of after the garbage collector's back-off.
+            {"spec": {"of": ref(rule.used), "by": ref(rule.user), "replayDeletion": True}},
+        )
+
+    def _keep_unplanned(self) -> None:
+        """Keep every observed resource that is no longer planned, unless removed explicitly."""
+        removed_names = set()
+        unplanned = [
+            key
+            for key in sorted(self.xr.observed)
+            if key not in self._planned_set and key != CONNECTION_SECRET_KEY
+        ]
+        for key in unplanned:
+            reason = self.removals.get(key) or next(
+                (why for matches, why in self.removable if matches(key)), None
+            )
+            if reason is not None:
+                self.removals[key] = reason
+                removed_names.add(self.xr.observed[key].text("metadata", "name"))
+        for key in unplanned:
+            observed = self.xr.observed[key]
+            if key not in self.removals and _is_usage(observed.text("kind")):
+                # A Usage of something removed goes with it.
+                sides = {
+                    observed.text("spec", side, "resourceRef", "name") for side in ("of", "by")
+                }
+                if sides & removed_names:
+                    self.removals[key] = "what it protected is removed"
+            if key in self.removals:
+                self.note(f"removing {key}: {self.removals[key]}")
+                continue
+            reason = (
+                f"observed but no longer planned by {self.xr.kind}; kept so that it is not "
+                "deleted (a blueprint must remove it explicitly)"
+            )
+            self.kept[key] = reason
+            self.kit_keys.add(key)
+            self.resources[key] = DesiredResource(observed.as_desired(), observed.ready)
+            self.warning(f"kept {key}: {reason}")
 
     def _add_connection_secret(self) -> None:
         # XRD v2 has no XR connection secrets, so the details go into a Secret next to the XR.
@@ -170,7 +388,12 @@ class Desired:
                 },
             },
         )
+        self.kit_keys.add(CONNECTION_SECRET_KEY)
         self.add(CONNECTION_SECRET_KEY, secret)
+
+
+def _is_usage(kind: str | None) -> bool:
+    return kind in (USAGE.kind, USAGE.namespaced_kind)
 
 
 def _waiting_for(blockers: list[str], shown: int = 4) -> str:

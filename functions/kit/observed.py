@@ -2,12 +2,22 @@
 
 Converting a whole observed state to dicts costs more than the rest of a compose, so a blueprint
 reads only the fields it needs, when it needs them.
+
+Observed values come from providers, people and older Paved versions, so they can be anything: a
+number where a string belongs, a list where an object belongs, bytes that are not UTF-8. The typed
+accessors (`text`, `integer`, `mapping`, `items`, `connection_text`) return None for a value of the
+wrong type and note it; the kit turns each note into a Warning result. A compose never crashes on
+an observed value.
+
+Safety checks read `actual(field)`: what AWS reports (`status.atProvider`), or, when the status is
+missing (after a restore or an adoption), what was asked for (`spec.forProvider`), so a check
+never passes just because status is absent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from google.protobuf import struct_pb2
@@ -27,6 +37,24 @@ def _plain(value: struct_pb2.Value) -> Any:
     return getattr(value, kind)
 
 
+def string_at(struct: struct_pb2.Struct, *path: str) -> str | None:
+    """The string at `path`, or None when a step is missing or it is not a string (fast: no
+    conversion of anything on the way)."""
+    fields = struct.fields
+    last = len(path) - 1
+    for depth, key in enumerate(path):
+        if key not in fields:
+            return None
+        value = fields[key]
+        kind = value.WhichOneof("kind")
+        if depth == last:
+            return value.string_value if kind == "string_value" else None
+        if kind != "struct_value":
+            return None
+        fields = value.struct_value.fields
+    return None
+
+
 def lookup(struct: struct_pb2.Struct, *path: str) -> Any:
     """The plain-Python value at `path` inside `struct`, or None when any step is missing."""
     fields = struct.fields
@@ -42,13 +70,34 @@ def lookup(struct: struct_pb2.Struct, *path: str) -> Any:
     return {k: _plain(v) for k, v in fields.items()}
 
 
+T = TypeVar("T")
+
+_TYPE_NAMES: dict[type, str] = {
+    str: "a string",
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+    dict: "an object",
+    list: "a list",
+}
+
+
+def _type_name(value: Any) -> str:
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
 class Observed:
     """One observed composed resource."""
 
-    __slots__ = ("_conditions", "_resource")
+    __slots__ = ("_conditions", "_notes", "_resource", "key")
 
-    def __init__(self, resource: fnv1.Resource) -> None:
+    def __init__(
+        self, resource: fnv1.Resource, key: str = "", notes: list[str] | None = None
+    ) -> None:
         self._resource = resource
+        self.key = key
+        # Where odd values are noted; the kit reports each as a Warning.
+        self._notes = notes if notes is not None else []
         # Conditions by type, read once: readiness is asked for several times per compose.
         self._conditions: dict[str, struct_pb2.Value | None] = {}
 
@@ -56,8 +105,85 @@ class Observed:
         """A field by path, e.g. `observed.get("status", "atProvider", "arn")`; None if absent."""
         return lookup(self._resource.resource, *path)
 
+    def string(self, *path: str) -> str | None:
+        """A string field, or None if absent or of another type (not noted: for hot paths that
+        only compare)."""
+        return string_at(self._resource.resource, *path)
+
     def at_provider(self, field: str) -> Any:
         return lookup(self._resource.resource, "status", "atProvider", field)
+
+    # -- typed reads: a value of the wrong type is unknown (None), and noted -------------------
+
+    def text(self, *path: str) -> str | None:
+        """A string field; None if absent or not a string."""
+        return self._typed(path, self.get(*path), str, "a string")
+
+    def integer(self, *path: str) -> int | None:
+        """A whole number (a numeric string like "5432" counts); None otherwise."""
+        value = self.get(*path)
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return self._typed(path, value, int, "a whole number")
+
+    def mapping(self, *path: str) -> dict[str, Any] | None:
+        """An object field; None if absent or not an object (e.g. a list)."""
+        return self._typed(path, self.get(*path), dict, "an object")
+
+    def items(self, *path: str) -> list[Any] | None:
+        """A list field; None if absent or not a list."""
+        return self._typed(path, self.get(*path), list, "a list")
+
+    def actual(self, field: str) -> Any:
+        """What AWS reports for `field` (status.atProvider), or what was asked for
+        (spec.forProvider) while the status is missing: never None just because status is."""
+        value = self.at_provider(field)
+        if value is None:
+            value = self.get("spec", "forProvider", field)
+        return value
+
+    def actual_text(self, field: str) -> str | None:
+        """`actual(field)` if it is a string; a wrong type is noted and treated as unknown."""
+        for path in (("status", "atProvider", field), ("spec", "forProvider", field)):
+            value = self.text(*path)
+            if value is not None:
+                return value
+        return None
+
+    def actual_mapping(self, field: str) -> dict[str, Any] | None:
+        """`actual(field)` if it is an object; a wrong type is noted and treated as unknown."""
+        for path in (("status", "atProvider", field), ("spec", "forProvider", field)):
+            value = self.mapping(*path)
+            if value is not None:
+                return value
+        return None
+
+    def connection_text(self, name: str) -> str | None:
+        """A connection detail as text; None if absent or not UTF-8 (noted, value never shown)."""
+        value = self._resource.connection_details.get(name)
+        if value is None:
+            return None
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            self._note(f"connection detail {name!r} is not UTF-8 text")
+            return None
+
+    def _typed(self, path: tuple[str, ...], value: Any, kind: type[T], want: str) -> T | None:
+        if value is None:
+            return None
+        if isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool):
+            return value
+        # The value itself is never shown: it could be anything, secrets included.
+        self._note(f"{'.'.join(path)} is {_type_name(value)}, not {want}")
+        return None
+
+    def _note(self, what: str) -> None:
+        note = f"observed {self.key or 'resource'}: {what}; treated as unknown"
+        if note not in self._notes:
+            self._notes.append(note)
 
     def _condition_values(self) -> Iterable[struct_pb2.Value]:
         fields = self._resource.resource.fields
@@ -107,7 +233,7 @@ class Observed:
         if condition is None:
             return "being created"
         parts = [condition.get("reason") or "NotReady", condition.get("message") or ""]
-        return ": ".join(p for p in parts if p)
+        return ": ".join(str(p) for p in parts if p)
 
     @property
     def connection_details(self) -> Mapping[str, bytes]:
@@ -115,11 +241,11 @@ class Observed:
 
     def as_desired(self) -> dict[str, Any]:
         """This resource as it was desired: identity and spec, without what the server added."""
-        metadata = self.get("metadata") or {}
-        desired_metadata: dict[str, Any] = {"name": metadata.get("name")}
-        if metadata.get("namespace"):
-            desired_metadata["namespace"] = metadata["namespace"]
-        external_name = (metadata.get("annotations") or {}).get("crossplane.io/external-name")
+        desired_metadata: dict[str, Any] = {"name": self.text("metadata", "name")}
+        namespace = self.text("metadata", "namespace")
+        if namespace:
+            desired_metadata["namespace"] = namespace
+        external_name = self.text("metadata", "annotations", "crossplane.io/external-name")
         if external_name:
             desired_metadata["annotations"] = {"crossplane.io/external-name": external_name}
         desired = {
@@ -143,18 +269,20 @@ class Observed:
 class ObservedResources(Mapping[str, Observed]):
     """The observed composed resources by composition resource name, wrapped on demand."""
 
-    __slots__ = ("_resources", "_wrapped")
+    __slots__ = ("_resources", "_wrapped", "notes")
 
     def __init__(self, resources: Mapping[str, fnv1.Resource]) -> None:
         self._resources = resources
         self._wrapped: dict[str, Observed] = {}
+        # Odd observed values met while composing, reported as Warning results.
+        self.notes: list[str] = []
 
     def __getitem__(self, name: str) -> Observed:
         wrapped = self._wrapped.get(name)
         if wrapped is None:
             if name not in self._resources:
                 raise KeyError(name)
-            wrapped = self._wrapped[name] = Observed(self._resources[name])
+            wrapped = self._wrapped[name] = Observed(self._resources[name], name, self.notes)
         return wrapped
 
     def __iter__(self) -> Iterator[str]:

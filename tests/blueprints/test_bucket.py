@@ -232,7 +232,10 @@ class TestOptions:
     ("parameters", "message"),
     [
         ({"region": None}, "spec.parameters.region: "),
-        ({"region": "mars-1"}, "spec.parameters.region: string should match pattern"),
+        (
+            {"region": "mars-1"},
+            "spec.parameters.region: value error, 'mars-1' is not an AWS region",
+        ),
         (
             {"versioning": "sometimes"},
             "spec.parameters.versioning: input should be a valid boolean",
@@ -254,7 +257,10 @@ class TestOptions:
             {"lifecycle": {"expirationDays": 0}},
             "spec.parameters.lifecycle.expirationDays: input should be greater than or equal to 1",
         ),
-        ({"tags": {"team": 7}}, "spec.parameters.tags.team: input should be a valid string"),
+        (
+            {"tags": {"team": 7}},
+            'spec.parameters.tags.team: 7 is a number; write it as a string: "7"',
+        ),
         ({"versionning": True}, "spec.parameters.versionning: unknown field"),
     ],
 )

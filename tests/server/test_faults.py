@@ -167,12 +167,20 @@ def test_huge_strings(served: Served) -> None:
     rsp = served.run(one_huge_tag, timeout=20)
     _well_formed(rsp)
     assert "spec.parameters.tags.team: string should have at most 256" in rsp.results[0].message
-    # Each tag valid, and copied into every resource: too big to send.
+    # More tags than AWS allows on a resource: refused before anything is built.
     tags = simulate.request(CLAIMS["XBucket"])  # the bucket and its key both carry the tags
     tags.observed.composite.resource["spec"]["parameters"]["tags"] = {
         f"tag-{i}": "x" * 250 for i in range(9_000)
     }
     rsp = served.run(tags, timeout=20)
+    _well_formed(rsp)
+    assert "spec.parameters.tags: value error, 9000 tags, 8956 too many" in rsp.results[0].message
+    # Each tag valid, and copied into every resource: too big for a server's send limit.
+    tags.observed.composite.resource["spec"]["parameters"]["tags"] = {
+        f"tag-{i}": "x" * 250 for i in range(44)
+    }
+    small = FunctionRunner(max_response_bytes=10_000)
+    rsp = fnv1.RunFunctionResponse.FromString(small.run_bytes(tags.SerializeToString()))
     _well_formed(rsp)
     assert "over the server's" in rsp.results[0].message
     name = simulate.request(CLAIMS["XBucket"])

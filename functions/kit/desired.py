@@ -85,6 +85,8 @@ class UsageRule:
 
 @dataclass
 class Desired:
+    """What a blueprint composes: planned resources, status, conditions, connection details."""
+
     xr: Composite[Any]
     resources: dict[str, DesiredResource] = field(default_factory=dict)
     waiting: dict[str, str] = field(default_factory=dict)
@@ -105,7 +107,7 @@ class Desired:
     kept: dict[str, str] = field(default_factory=dict)
     # Resources the kit composed itself (Usages, the connection secret, kept ones): no stage.
     kit_keys: set[str] = field(default_factory=set)
-    _planned_set: set[str] = field(default_factory=set, repr=False)
+    _planned_set: set[str] = field(default_factory=set, init=False, repr=False)
 
     # -- resources ---------------------------------------------------------------------------
 
@@ -175,8 +177,10 @@ class Desired:
         self.removals[key] = reason
 
     def remove_unplanned(self, predicate: Callable[[str], bool], reason: str) -> None:
-        """Remove every observed resource matching `predicate` that is not planned, e.g. the
-        node groups of pools no longer listed: `lambda key: key.startswith("nodegroup-")`."""
+        """Remove every observed resource matching `predicate` that is no longer planned.
+
+        E.g. the node groups of pools no longer listed: `lambda key: key.startswith("nodes-")`.
+        """
         self.removable.append((predicate, reason))
 
     def hold(self, reason: str) -> None:
@@ -205,8 +209,10 @@ class Desired:
                 self.xr_status[name] = value
 
     def status_model(self, model: BaseModel) -> None:
-        """Merge a status model into the XR's status, by alias, fields not known yet left out:
-        `out.status_model(BucketStatus(bucket=BucketInfo(name=..., arn=...)))`."""
+        """Merge a status model into the XR's status, by alias, leaving out unknown fields.
+
+        `out.status_model(BucketStatus(bucket=BucketInfo(name=..., arn=...)))`
+        """
         self.xr_status.update(dump(model))
 
     def condition(self, type_: str, ok: bool, reason: str, message: str = "") -> None:
@@ -235,8 +241,10 @@ class Desired:
     # -- finishing ---------------------------------------------------------------------------
 
     def finish(self) -> None:
-        """Add what every blueprint gets: Usages, kept resources, the namespaced connection
-        secret, stage conditions, status.progress and warnings about odd observed values."""
+        """Add what every blueprint gets: Usages, kept resources, conditions, status.progress.
+
+        Also the namespaced connection secret and warnings about odd observed values.
+        """
         self._add_usages()
         self._keep_unplanned()
         if self.xr.shape.namespaced:
@@ -274,6 +282,7 @@ class Desired:
         return self.held is None and all(key in self.resources for key in self.planned)
 
     def stage_keys(self, stage: str) -> list[str]:
+        """The planned resources of `stage`, in the order they were added."""
         return [key for key in self.planned if self.stages.get(key) == stage]
 
     def _stage_ready(self, stage: str) -> bool:
@@ -282,8 +291,10 @@ class Desired:
         )
 
     def _stage_conditions(self) -> list[str]:
-        """`<Stage>Ready` for every declared stage, in the order stages were first used; a
-        condition the blueprint set itself wins."""
+        """`<Stage>Ready` for every declared stage, in the order stages were first used.
+
+        A condition the blueprint set itself wins.
+        """
         order = list(dict.fromkeys(self.stages[key] for key in self.planned if key in self.stages))
         explicit = {condition.type for condition in self.conditions}
         for stage in order:

@@ -38,8 +38,7 @@ def _plain(value: struct_pb2.Value) -> Any:
 
 
 def string_at(struct: struct_pb2.Struct, *path: str) -> str | None:
-    """The string at `path`, or None when a step is missing or it is not a string (fast: no
-    conversion of anything on the way)."""
+    """The string at `path`, or None when a step is missing or it is not a string (fast)."""
     fields = struct.fields
     last = len(path) - 1
     for depth, key in enumerate(path):
@@ -106,8 +105,7 @@ class Observed:
         return lookup(self._resource.resource, *path)
 
     def string(self, *path: str) -> str | None:
-        """A string field, or None if absent or of another type (not noted: for hot paths that
-        only compare)."""
+        """A string field, or None if absent or another type (not noted: for hot paths)."""
         return string_at(self._resource.resource, *path)
 
     def at_provider(self, field: str) -> Any:
@@ -137,8 +135,10 @@ class Observed:
         return self._typed(path, self.get(*path), list, "a list")
 
     def actual(self, field: str) -> Any:
-        """What AWS reports for `field` (status.atProvider), or what was asked for
-        (spec.forProvider) while the status is missing: never None just because status is."""
+        """What AWS reports for `field` (status.atProvider), else what was asked (spec.forProvider).
+
+        Never None just because the status is missing (after a restore or an adoption).
+        """
         value = self.at_provider(field)
         if value is None:
             value = self.get("spec", "forProvider", field)

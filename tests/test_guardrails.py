@@ -23,7 +23,7 @@ from functions import simulate
 from functions.blueprints import BLUEPRINTS
 from functions.generate import xrd
 from functions.kit.params import MAX_DEVELOPER_TAGS
-from functions.resources.regions import REGIONS, partition, zone_letters
+from functions.resources.regions import REGIONS, arn_elsewhere, partition, zone_letters
 
 BUCKET = load_xr("bucket/xr.yaml")
 BUCKET["spec"]["parameters"] = {"region": "eu-west-1"}
@@ -318,3 +318,16 @@ def test_every_cel_rule_of_the_common_parameters_is_refused_by_some_row() -> Non
         old = _parameters(row, row.before) if row.before is not None else None
         fired.update(xrd_errors(schema, _parameters(row, None), old))
     assert rules <= fired, rules - fired
+
+
+def test_an_arn_must_be_in_the_partition_and_region_of_its_user() -> None:
+    key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    assert arn_elsewhere(key, "eu-west-1") is None
+    assert arn_elsewhere(key, "eu-central-1") == (
+        "it is in region eu-west-1, the resource in eu-central-1"
+    )
+    assert arn_elsewhere(key.replace(":aws:", ":aws-cn:"), "eu-west-1") == (
+        "it is in partition aws-cn, the resource in aws (eu-west-1)"
+    )
+    assert arn_elsewhere("arn:aws:iam::123456789012:role/x", "us-east-1") is None
+    assert arn_elsewhere("alias/mine", "eu-west-1") == "'alias/mine' is not an ARN"

@@ -99,3 +99,22 @@ def partition(name: str) -> Partition:
 def zone_letters(name: str) -> str:
     """Every availability-zone letter region `name` has, e.g. "abc"."""
     return REGIONS[name].zone_letters
+
+
+def arn_elsewhere(arn: str, region_name: str) -> str | None:
+    """Why `arn` cannot be used by a resource in `region_name`, or None when it can.
+
+    A KMS key (or any regional resource) must be in the same partition and region as the resource
+    using it: `arn:<partition>:<service>:<region>:<account>:...`. Global ARNs (no region, e.g.
+    IAM) only need the same partition.
+    """
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return f"{arn[:80]!r} is not an ARN"
+    arn_partition, arn_region = parts[1], parts[3]
+    wanted = REGIONS[region_name].partition if region_name in REGIONS else None
+    if wanted is not None and arn_partition != wanted:
+        return f"it is in partition {arn_partition}, the resource in {wanted} ({region_name})"
+    if arn_region and arn_region != region_name:
+        return f"it is in region {arn_region}, the resource in {region_name}"
+    return None

@@ -140,3 +140,14 @@ def test_problems_collects_every_error_into_one() -> None:
         problems.raise_if_any()
     assert str(error.value) == "spec.parameters.a: bad; spec.parameters.b: worse"
     Problems().raise_if_any()  # nothing found, nothing raised
+
+
+def test_a_blueprint_adding_too_many_tags_of_its_own_is_refused_not_sent_to_aws() -> None:
+    xr = _composite(toy(tags=_many(MAX_DEVELOPER_TAGS)))
+    extra = {f"kubernetes.io/extra-{i}": "1" for i in range(10)}
+    with pytest.raises(ComposeError, match="tags on one resource, AWS allows 50"):
+        xr.tags(**extra)
+
+
+def _many(count: int) -> dict[str, str]:
+    return {f"team-{i}": "x" for i in range(count)}

@@ -8,6 +8,7 @@ Every error of one XR is reported together, in one FATAL: pydantic collects the 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -93,8 +94,8 @@ def _message(detail: Any, schema: dict[str, Any] | None) -> str:
         close = difflib.get_close_matches(str(detail["loc"][-1]), known, n=1, cutoff=0.6)
         return f"unknown field; did you mean {close[0]}?" if close else "unknown field"
     if _is_number(value) and _wants_string(kind, detail):
-        text = _yaml_number(value)
-        return f'{text} is a number; write it as a string: "{text}"'
+        text = _as_written(value, detail)
+        return f'{value} is a number; write it as a string: "{text}"'
     message = str(detail["msg"])
     return message[:1].lower() + message[1:]
 
@@ -112,9 +113,16 @@ def _wants_string(kind: str, detail: Any) -> bool:
     )
 
 
-def _yaml_number(value: int | float) -> str:
-    # YAML reads `version: 1.30` as 1.3; what the developer meant had the digits they typed,
-    # which is gone, so say what arrived.
+def _as_written(value: int | float, detail: Any) -> str:
+    """The string the developer meant: YAML reads `version: 1.30` as 1.3, so when one of the
+    allowed values reads as the same number, that is the one."""
+    expected = re.findall(r"'([^']*)'", str(detail.get("ctx", {}).get("expected", "")))
+    for candidate in expected:
+        try:
+            if float(candidate) == value:
+                return candidate
+        except ValueError:
+            continue
     return str(value)
 
 

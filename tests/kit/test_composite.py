@@ -151,3 +151,22 @@ def test_a_blueprint_adding_too_many_tags_of_its_own_is_refused_not_sent_to_aws(
 
 def _many(count: int) -> dict[str, str]:
     return {f"team-{i}": "x" for i in range(count)}
+
+
+def test_a_version_yaml_read_as_a_number_gets_the_string_that_was_meant() -> None:
+    """`version: 1.30` arrives as 1.3: the allowed value that reads as the same number is meant."""
+    from typing import Literal
+
+    from pydantic import ValidationError
+
+    from functions.kit import Model
+    from functions.kit.errors import describe
+
+    class Versioned(Model):
+        version: Literal["1.29", "1.30", "1.31"] = "1.31"
+
+    with pytest.raises(ValidationError) as error:
+        Versioned.model_validate({"version": 1.3})
+    assert describe(error.value, "spec.parameters", Versioned) == (
+        'spec.parameters.version: 1.3 is a number; write it as a string: "1.30"'
+    )

@@ -126,6 +126,11 @@ def compose(xr: Composite[BucketParameters], out: Desired) -> None:
         out.add("lifecycle", lifecycle(xr, name), after=after_bucket)
     if p.enforce_tls:
         out.add("tls-policy", tls_policy(xr, name), after=after_bucket)
+    # The kit keeps whatever is observed but no longer planned; an option turned off goes.
+    out.remove_unplanned(
+        lambda key: key in ("public-access-block", "lifecycle", "tls-policy"),
+        "turned off in spec.parameters",
+    )
 
     observed_bucket = xr.observed.get("bucket")
     arn = observed_bucket.at_provider("arn") if observed_bucket else None

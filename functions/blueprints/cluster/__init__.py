@@ -44,6 +44,10 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
     private_subnets = network.private_subnet_keys(net)
     pools = [nodes.key(pool) for pool in p.node_pools]
     principals = access.principals(p)
+    # The kit keeps whatever is observed but no longer planned; what the developer removed goes.
+    out.remove_unplanned(lambda key: key.startswith("nodes-"), "its node pool was removed")
+    out.remove_unplanned(lambda key: key.startswith("access-"), "its principal was removed")
+    out.remove_unplanned(lambda key: key == "oidc-identity-provider", "oidc was removed")
 
     # 1. Network, IAM and the secrets encryption key: nothing depends on anything else yet.
     key_keys = control_plane.compose_key(xr, out)

@@ -34,6 +34,8 @@ def compose(xr: Composite[ClusterParameters], out: Desired, host: Cluster) -> No
     for key, manifest in isolation_manifests(name, xr.params.quota or Quota()).items():
         out.add(key, obj(xr, key, manifest, config), after=fenced)
     compose_access(xr, out, host, name, config)
+    # The kit keeps whatever is observed but no longer planned; a role nobody holds goes.
+    out.remove_unplanned(lambda key: key in ("admins", "viewers"), "nobody is listed any more")
     out.add("usage-host-by-namespace", host_usage(xr, host, "namespace"), after=fenced)
     report(xr, out, host, name)
 

@@ -114,9 +114,11 @@ def _wants_string(kind: str, detail: Any) -> bool:
 
 
 def _as_written(value: int | float, detail: Any) -> str:
-    """The string the developer meant: YAML reads `version: 1.30` as 1.3, so when one of the
-    allowed values reads as the same number, that is the one."""
-    expected = re.findall(r"'([^']*)'", str(detail.get("ctx", {}).get("expected", "")))
+    """The string the developer meant: an allowed value that reads as the same number.
+
+    YAML reads `version: 1.30` as 1.3: the digits typed are gone, the allowed "1.30" is meant.
+    """
+    expected: list[str] = re.findall(r"'([^']*)'", str(detail.get("ctx", {}).get("expected", "")))
     for candidate in expected:
         try:
             if float(candidate) == value:

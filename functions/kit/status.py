@@ -7,7 +7,7 @@ them (`read_status(ClusterStatus, other_xr["status"])`), never as hand-typed cam
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -66,9 +66,35 @@ def read_status(model: type[M], status: Any) -> M | None:
     """
     if not isinstance(status, Mapping):
         return None
-    known = {field.alias or name for name, field in model.model_fields.items()}
-    known |= set(model.model_fields)
     try:
-        return model.model_validate({k: v for k, v in status.items() if k in known})
+        return model.model_validate(_known_only(model, status))
     except ValidationError:
         return None
+
+
+def _known_only(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, Any]:
+    """`data` without the fields `model` does not know, at every depth."""
+    known: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if key not in data:
+            continue
+        value = data[key]
+        nested = _model_in(field.annotation)
+        if nested is not None and isinstance(value, Mapping):
+            value = _known_only(nested, value)
+        elif nested is not None and isinstance(value, list):
+            value = [_known_only(nested, v) if isinstance(v, Mapping) else v for v in value]
+        known[key] = value
+    return known
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model inside `Model`, `Model | None` or `list[Model]`, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None

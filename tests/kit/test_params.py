@@ -59,6 +59,10 @@ def test_status_is_dumped_by_alias_and_read_back_through_the_model() -> None:
     assert read is not None and read.toy is not None
     assert read.toy.cluster_arn == "arn:aws:eks:eu-west-1:1:cluster/x"
     assert read_status(ToyStatus, {"toy": ["not", "an", "object"]}) is None
+    # Written by a newer Paved, with fields this one does not know: still read.
+    newer = {"toy": {"clusterArn": "arn:x", "addedLater": {"a": 1}}, "alsoNew": 1}
+    read = read_status(ToyStatus, newer)
+    assert read is not None and read.toy is not None and read.toy.cluster_arn == "arn:x"
     assert read_status(ToyStatus, None) is None
 
 

@@ -219,10 +219,24 @@ class Desired:
         self.conditions.append(Condition(type_, "True" if ok else "False", reason, message))
 
     def connection(self, **details: str | bytes | None) -> None:
-        """Connection details for the XR; values that are None (not known yet) are left out."""
+        """Connection details for the XR; values that are None (not known yet) are left out.
+
+        A value that is neither text nor bytes (an odd observed value passed on) is left out too,
+        with a warning: a connection secret holds strings.
+        """
         for key, value in details.items():
-            if value is not None:
-                self.connection_details[key] = value.encode() if isinstance(value, str) else value
+            if value is None:
+                continue
+            if isinstance(value, str):
+                self.connection_details[key] = value.encode()
+            elif isinstance(value, bytes):
+                self.connection_details[key] = value
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                self.connection_details[key] = str(value).encode()
+            else:
+                self.warning(
+                    f"connection detail {key!r} is {type(value).__name__}, not text; left out"
+                )
 
     def require(
         self, name: str, api_version: str, kind: str, match_name: str, namespace: str | None = None

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from support.compose import RUNNER, fatal_messages, load_xr
+from support.compose import RUNNER, fatal_messages, load_xr, namespaced
 
 from functions import simulate
 
@@ -80,10 +80,11 @@ def _settled(xr: dict[str, Any]) -> Observed:
     }
 
 
+@pytest.mark.parametrize("mode", ["claim", "namespaced"])
 @pytest.mark.parametrize("row", ROWS, ids=str)
-def test_an_odd_observed_value_never_crashes_a_compose(row: str) -> None:
+def test_an_odd_observed_value_never_crashes_a_compose(row: str, mode: str) -> None:
     example, mutate = ROWS[row]
-    xr = load_xr(example)
+    xr = load_xr(example) if mode == "claim" else namespaced(load_xr(example))
     observed = _settled(xr)
     mutate(observed)
     rsp = RUNNER.run(simulate.request(xr, observed))

@@ -21,6 +21,7 @@ from functions import metrics, simulate
 from functions.blueprints import BLUEPRINTS, REGISTRY
 from functions.kit.blueprint import DEFAULT_API, ApiGroup
 from functions.kit.observed import lookup
+from functions.package import package_group
 from functions.runner import DEFAULT_CACHE_MEGABYTES, DEFAULT_TTL_SECONDS, FunctionRunner
 from functions.server import (
     GRACE_PERIOD_SECONDS,
@@ -29,11 +30,16 @@ from functions.server import (
     supervise,
     worker_command,
 )
+from functions.version import version
 
 
 @click.group()
+@click.version_option(version(), "--version", prog_name="paved", message="%(prog)s v%(version)s")
 def main() -> None:
     """Paved: Crossplane composition functions for clusters, databases and buckets."""
+
+
+main.add_command(package_group)
 
 
 @main.command()

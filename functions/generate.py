@@ -224,6 +224,10 @@ def generated_files(api: ApiGroup = DEFAULT_API) -> dict[str, str]:
         files[f"xrds/claim/{name}.yaml"] = _yaml(xrd(blueprint, namespaced=False, api=api))
         files[f"xrds/namespaced/{name}.yaml"] = _yaml(xrd(blueprint, namespaced=True, api=api))
         files[f"compositions/{name}.yaml"] = _yaml(composition(blueprint, api))
-    files[f"package/input/{INPUT_GROUP}_inputs.yaml"] = _yaml(input_crd())
+    files[f"package/function/input/{INPUT_GROUP}_inputs.yaml"] = _yaml(input_crd())
     files["docs/kit-api.md"] = api_reference()
+    # Package metadata and the Configuration folders (copies of the XRDs and Compositions).
+    from functions.package_meta import package_files
+
+    files.update(package_files(files))
     return files

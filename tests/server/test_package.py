@@ -22,7 +22,7 @@ def _load(name: str) -> dict[str, Any]:
 
 
 def test_the_package_metadata_is_a_valid_function() -> None:
-    meta = _load("crossplane.yaml")
+    meta = _load("function/crossplane.yaml")
     assert (meta["apiVersion"], meta["kind"]) == ("meta.pkg.crossplane.io/v1", "Function")
     assert meta["metadata"]["name"] == "function-paved"
     assert meta["spec"]["crossplane"]["version"]

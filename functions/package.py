@@ -118,7 +118,9 @@ class Built:
 
 def _yaml_files(root: Path) -> list[Path]:
     return sorted(
-        p for p in root.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml") and p.stat().st_size
+        p
+        for p in root.rglob("*")
+        if p.is_file() and p.suffix in (".yaml", ".yml") and p.stat().st_size
     )
 
 
@@ -266,26 +268,10 @@ def package_layer(stream: bytes) -> Layer:
 def read_runtime_image(path: Path) -> RuntimeImage:
     """An image from `docker save`, `docker buildx build --output type=docker|oci`."""
     try:
-        archive = tarfile.open(path)
+        with tarfile.open(path) as archive:
+            config_bytes, layer_blobs = _read_image_archive(path, archive)
     except (OSError, tarfile.TarError) as error:
         raise PackageError(f"{path}: not an image tarball ({error})") from None
-    with archive:
-        members = {m.name.removeprefix("./"): m for m in archive.getmembers() if m.isfile()}
-
-        def read(name: str) -> bytes:
-            member = members.get(name.removeprefix("./"))
-            if member is None:
-                raise PackageError(f"{path}: {name}: missing from the tarball")
-            handle = archive.extractfile(member)
-            assert handle is not None
-            return handle.read()
-
-        if "index.json" in members:
-            config_bytes, layer_blobs = _read_oci_layout(path, read)
-        elif "manifest.json" in members:
-            config_bytes, layer_blobs = _read_docker_archive(path, read)
-        else:
-            raise PackageError(f"{path}: neither an OCI layout (index.json) nor a docker archive")
     config = json.loads(config_bytes)
     diff_ids = list((config.get("rootfs") or {}).get("diff_ids") or [])
     if len(diff_ids) != len(layer_blobs):
@@ -300,6 +286,26 @@ def read_runtime_image(path: Path) -> RuntimeImage:
             data = _gzip(data)
         layers.append(Layer(Blob(OCI_LAYER_GZIP, data), diff_id))
     return RuntimeImage(config, layers)
+
+
+def _read_image_archive(path: Path, archive: tarfile.TarFile) -> tuple[bytes, list[bytes]]:
+    members = {m.name.removeprefix("./"): m for m in archive.getmembers() if m.isfile()}
+
+    def read(name: str) -> bytes:
+        member = members.get(name.removeprefix("./"))
+        handle = archive.extractfile(member) if member else None
+        if handle is None:
+            raise PackageError(f"{path}: {name}: missing from the tarball")
+        return handle.read()
+
+    try:
+        if "index.json" in members:
+            return _read_oci_layout(path, read)
+        if "manifest.json" in members:
+            return _read_docker_archive(path, read)
+    except (KeyError, TypeError, ValueError) as error:
+        raise PackageError(f"{path}: not a valid image tarball ({error!r})") from None
+    raise PackageError(f"{path}: neither an OCI layout (index.json) nor a docker archive")
 
 
 def _read_docker_archive(path: Path, read: Any) -> tuple[bytes, list[bytes]]:

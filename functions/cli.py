@@ -12,15 +12,12 @@ from typing import Any
 
 import click
 import structlog
-import yaml
 from crossplane.function import cli as sdkcli
 from crossplane.function import logging
-from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
-from functions import metrics, simulate
-from functions.blueprints import BLUEPRINTS, REGISTRY
+from functions import metrics
+from functions.blueprints import REGISTRY
 from functions.kit.blueprint import DEFAULT_API, ApiGroup
-from functions.kit.observed import lookup
 from functions.package import package_group
 from functions.runner import DEFAULT_CACHE_MEGABYTES, DEFAULT_TTL_SECONDS, FunctionRunner
 from functions.server import (
@@ -197,49 +194,116 @@ def bench(requests: int, workers_seconds: float, no_workers: bool) -> None:
     click.echo(report.table())
 
 
-@main.command()
-@click.argument("composite", type=click.File("r"))
+@main.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("composite", metavar="XR")
+@click.argument("composition", required=False)
+@click.argument("functions_file", metavar="[FUNCTIONS]", required=False)
 @click.option(
-    "--observed",
-    "observed_file",
-    type=click.File("r"),
-    help="YAML documents of observed composed resources, each annotated with "
-    "crossplane.io/composition-resource-name.",
+    "-o",
+    "--observed-resources",
+    metavar="PATH",
+    help="A YAML/JSON file or folder of observed composed resources (each annotated with "
+    "crossplane.io/composition-resource-name).",
 )
+@click.option("--observed", "observed_alias", metavar="PATH", hidden=True)
+@click.option(
+    "-e",
+    "--required-resources",
+    multiple=True,
+    metavar="PATH",
+    help="A YAML/JSON file or folder of resources the function may require (repeatable).",
+)
+@click.option(
+    "--extra-resources",
+    multiple=True,
+    metavar="PATH",
+    help="Deprecated name of --required-resources.",
+)
+@click.option(
+    "-r",
+    "--include-function-results",
+    is_flag=True,
+    help="Print the function's results as objects of kind Result.",
+)
+@click.option("-c", "--include-context", is_flag=True, help="Print the context as kind Context.")
+@click.option("-x", "--include-full-xr", is_flag=True, help="Print the XR's spec and metadata too.")
+@click.option("--xrd", metavar="PATH", help="The XRD defining the XR (decides its scope).")
+@click.option("--context-files", multiple=True, metavar="KEY=PATH", help="Context from files.")
+@click.option("--context-values", multiple=True, metavar="KEY=VALUE", help="Context values.")
+@click.option("--function-credentials", metavar="PATH", help="Accepted; Paved needs none.")
+@click.option("-s", "--required-schemas", metavar="DIR", hidden=True)
+@click.option("-a", "--function-annotations", multiple=True, metavar="KEY=VALUE", hidden=True)
+@click.option("--timeout", metavar="DURATION", hidden=True)
 @click.option(
     "--until-ready",
     is_flag=True,
     help="Replay reconciles with every composed resource becoming Ready, and show the final state.",
 )
 @click.option("--no-xr", is_flag=True, help="Print only the composed resources.")
-def render(composite: Any, observed_file: Any, until_ready: bool, no_xr: bool) -> None:
-    """Show what a claim or XR (YAML file) composes, like `crossplane render`."""
+def render(
+    composite: str,
+    composition: str | None,
+    functions_file: str | None,
+    observed_resources: str | None,
+    observed_alias: str | None,
+    required_resources: tuple[str, ...],
+    extra_resources: tuple[str, ...],
+    include_function_results: bool,
+    include_context: bool,
+    include_full_xr: bool,
+    xrd: str | None,
+    context_files: tuple[str, ...],
+    context_values: tuple[str, ...],
+    function_credentials: str | None,
+    until_ready: bool,
+    no_xr: bool,
+    **_ignored: Any,
+) -> None:
+    """Show what a claim or XR composes, like `crossplane render XR COMPOSITION FUNCTIONS`.
+
+    XR, COMPOSITION and FUNCTIONS are YAML or JSON files (`-` reads the XR from stdin);
+    COMPOSITION and FUNCTIONS are optional and checked when given.
+    """
+    from functions import render as rendering
+
     _log_warnings_to_stderr()
-    document = yaml.safe_load(composite)
-    if not isinstance(document, dict):
-        raise click.UsageError("the file must hold one claim or composite resource")
-    claim_kinds = {b.claim_kind for b in BLUEPRINTS.values()}
-    xr = simulate.as_xr(document, claim_kinds)
-    runner = FunctionRunner()
-    if until_ready:
-        rounds = simulate.replay(runner.run, xr)
-        req, rsp = rounds[-1].request, rounds[-1].response
-        click.echo(f"# {len(rounds)} reconciles until nothing changed", err=True)
-    else:
-        observed = _read_observed(observed_file) if observed_file else {}
-        req = simulate.request(xr, observed)
-        rsp = runner.run(req)
-    for result in rsp.results:
-        click.echo(f"# {fnv1.Severity.Name(result.severity)}: {result.message}", err=True)
-    documents = [] if no_xr else [_xr_with_status(req, rsp)]
-    for key, resource in simulate.desired_resources(rsp).items():
-        resource.setdefault("metadata", {}).setdefault("annotations", {})[
-            simulate.COMPOSITION_RESOURCE_NAME
-        ] = key
-        documents.append(resource)
-    click.echo(yaml.safe_dump_all(documents, sort_keys=True, explicit_start=True), nl=False)
-    if any(r.severity == fnv1.SEVERITY_FATAL for r in rsp.results):
+    try:
+        options = rendering.Options(
+            observed_resources=observed_resources or observed_alias,
+            required_resources=[*required_resources, *extra_resources],
+            include_function_results=include_function_results,
+            include_context=include_context,
+            include_full_xr=include_full_xr,
+            until_ready=until_ready,
+            no_xr=no_xr,
+            xrd=xrd,
+            context=rendering.parse_context(
+                _pairs("--context-files", context_files),
+                _pairs("--context-values", context_values),
+            ),
+        )
+        if function_credentials:
+            rendering.load_objects(function_credentials)
+        rendered = rendering.render(composite, composition, functions_file, options)
+    except rendering.RenderError as error:
+        click.echo(f"error: {error}", err=True)
         sys.exit(1)
+    for warning in rendered.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if rendered.fatal:
+        click.echo(f"error: {rendered.fatal}", err=True)
+        sys.exit(1)
+    click.echo(rendering.to_yaml(rendered.documents), nl=False)
+
+
+def _pairs(flag: str, values: tuple[str, ...]) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{value!r} is not KEY=VALUE", param_hint=flag)
+        pairs.append((key, rest))
+    return pairs
 
 
 def _log_warnings_to_stderr() -> None:
@@ -248,41 +312,6 @@ def _log_warnings_to_stderr() -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         wrapper_class=structlog.make_filtering_bound_logger(pylogging.WARNING),
     )
-
-
-def _read_observed(stream: Any) -> dict[str, simulate.ObservedResource]:
-    observed = {}
-    for document in yaml.safe_load_all(stream):
-        if not document:
-            continue
-        annotations = (document.get("metadata") or {}).get("annotations") or {}
-        key = annotations.get(simulate.COMPOSITION_RESOURCE_NAME)
-        if not key:
-            raise click.UsageError(
-                f"observed {document.get('kind')} lacks the "
-                f"{simulate.COMPOSITION_RESOURCE_NAME} annotation"
-            )
-        observed[key] = simulate.ObservedResource(document)
-    return observed
-
-
-def _xr_with_status(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> dict[str, Any]:
-    xr = lookup(req.observed.composite.resource)
-    status = dict(xr.get("status") or {})
-    status.update(lookup(rsp.desired.composite.resource, "status") or {})
-    if rsp.conditions:
-        status["conditions"] = [
-            {
-                "type": c.type,
-                "status": fnv1.Status.Name(c.status).removeprefix("STATUS_CONDITION_").title(),
-                "reason": c.reason,
-                **({"message": c.message} if c.message else {}),
-            }
-            for c in rsp.conditions
-        ]
-    if status:
-        xr["status"] = status
-    return xr
 
 
 def _dns_subdomain(_ctx: click.Context, param: click.Parameter, value: str) -> str:

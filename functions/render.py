@@ -1,0 +1,578 @@
+"""`paved render`: what `crossplane render` prints, without Docker or a cluster.
+
+Same arguments and flags where they overlap with `crossplane render` (crossplane/cli
+cmd/crossplane/render/xr), same output: the XR (name and status, with its `Ready` condition),
+then each composed resource with the metadata Crossplane gives it (`crossplane.io/composite` and
+claim labels, `crossplane.io/composition-resource-name`, a controller owner reference,
+`generateName` when it has no name), sorted by composition resource name, then `Result`s (`-r`)
+and the `Context` (`-c`). Paved runs in-process instead of in a container; `--until-ready`
+replays reconciles with providers that make everything Ready.
+
+Every error is a `RenderError`: one line naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+
+from functions import simulate
+from functions.blueprints import BLUEPRINTS
+from functions.kit.blueprint import GROUP, VERSION
+from functions.kit.observed import lookup
+from functions.package_meta import FUNCTION_NAME
+from functions.runner import FunctionRunner
+
+API_VERSION = f"{GROUP}/{VERSION}"
+RENDER_API_VERSION = "render.crossplane.io/v1beta1"
+# crossplane render's stand-in for lastTransitionTime: a real time would be noise.
+CONDITION_TIME = "2024-01-01T00:00:00Z"
+COMPOSITE_LABEL = "crossplane.io/composite"
+CLAIM_NAME_LABEL = "crossplane.io/claim-name"
+CLAIM_NAMESPACE_LABEL = "crossplane.io/claim-namespace"
+COMPOSITION_RESOURCE_NAME = simulate.COMPOSITION_RESOURCE_NAME
+DEFAULT_STEP = "compose"
+# Crossplane reserves these condition types; a function cannot set them on the XR.
+SYSTEM_CONDITIONS = {"Ready", "Synced", "Healthy"}
+XR_KINDS = {b.kind: b for b in BLUEPRINTS.values()}
+CLAIM_KINDS = {b.claim_kind: b for b in BLUEPRINTS.values()}
+# How many times the function may ask for required resources before render gives up.
+MAX_REQUIREMENT_ROUNDS = 5
+
+
+class RenderError(Exception):
+    """Bad input: one line naming the file and field."""
+
+
+@dataclass
+class Options:
+    observed_resources: str | None = None
+    required_resources: list[str] = field(default_factory=list)
+    include_function_results: bool = False
+    include_context: bool = False
+    include_full_xr: bool = False
+    until_ready: bool = False
+    no_xr: bool = False
+    xrd: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Rendered:
+    documents: list[dict[str, Any]]
+    warnings: list[str]
+    fatal: str | None = None
+
+
+# -- reading files ----------------------------------------------------------------------------
+
+
+def _read_text(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise RenderError(f"{path}: cannot read: {reason}") from None
+
+
+def _parse(text: str, where: str) -> list[Any]:
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise RenderError(f"{where}:{error.lineno}: not valid JSON: {error.msg}") from None
+        return value if isinstance(value, list) else [value]
+    try:
+        return list(yaml.safe_load_all(text))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or "not valid YAML"
+        raise RenderError(f"{where}{line}: not valid YAML: {problem}") from None
+
+
+def load_objects(path: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every object in a YAML (multi-document) or JSON file, a folder of them, or stdin (`-`).
+
+    Returns (where, object) pairs; `where` names the file and, in a stream, the document.
+    """
+    if path != "-" and Path(path).is_dir():
+        files = sorted(
+            p
+            for p in Path(path).iterdir()
+            if p.is_file() and p.suffix in (".yaml", ".yml", ".json")
+        )
+        return [item for file in files for item in load_objects(str(file))]
+    where = "stdin" if path == "-" else path
+    documents = [d for d in _parse(_read_text(path), where) if d is not None]
+    objects: list[tuple[str, dict[str, Any]]] = []
+    for index, document in enumerate(documents):
+        at = f"{where} (document {index + 1})" if len(documents) > 1 else where
+        if not isinstance(document, dict):
+            raise RenderError(f"{at}: not a Kubernetes object")
+        if document.get("kind") == "List" and isinstance(document.get("items"), list):
+            objects += [(f"{at} items[{i}]", item) for i, item in enumerate(document["items"])]
+        else:
+            objects.append((at, document))
+    for at, document in objects:
+        if not isinstance(document, dict):
+            raise RenderError(f"{at}: not a Kubernetes object")
+        for key in ("apiVersion", "kind"):
+            if not isinstance(document.get(key), str) or not document[key]:
+                raise RenderError(f"{at}: {key}: required")
+        metadata = document.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise RenderError(f"{at}: metadata: must be an object")
+    return objects
+
+
+def _load_one(path: str, what: str) -> tuple[str, dict[str, Any]]:
+    objects = load_objects(path)
+    if len(objects) != 1:
+        where = "stdin" if path == "-" else path
+        raise RenderError(f"{where}: expected one {what}, found {len(objects)} objects")
+    return objects[0]
+
+
+def _metadata(document: dict[str, Any]) -> dict[str, Any]:
+    return document.get("metadata") or {}
+
+
+# -- the XR -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Composite:
+    where: str
+    xr: dict[str, Any]  # what the function sees: a claim becomes its cluster-scoped XR
+    blueprint_kind: str
+
+
+def load_composite(path: str, xrd_path: str | None) -> Composite:
+    where, document = _load_one(path, "claim or composite resource")
+    if document["apiVersion"] != API_VERSION:
+        raise RenderError(
+            f"{where}: apiVersion: {document['apiVersion']} is not {API_VERSION} "
+            "(Paved renders only its own XRs and claims)"
+        )
+    kind = document["kind"]
+    if kind not in XR_KINDS and kind not in CLAIM_KINDS:
+        known = ", ".join(sorted({*XR_KINDS, *CLAIM_KINDS}))
+        raise RenderError(f"{where}: kind: {kind} is not a Paved XR or claim ({known})")
+    metadata = _metadata(document)
+    if not isinstance(metadata.get("name"), str) or not metadata["name"]:
+        raise RenderError(f"{where}: metadata.name: required")
+    namespace = metadata.get("namespace")
+    if kind in CLAIM_KINDS:
+        if not namespace:
+            raise RenderError(
+                f"{where}: metadata.namespace: required: a {kind} claim is namespaced"
+            )
+        return Composite(where, simulate.claim_to_xr(document), "X" + kind)
+    scope = _xrd_scope(xrd_path, kind) if xrd_path else None
+    claimed = bool((document.get("spec") or {}).get("claimRef")) or CLAIM_NAME_LABEL in (
+        metadata.get("labels") or {}
+    )
+    if scope == "Namespaced" and not namespace:
+        raise RenderError(
+            f"{where}: metadata.namespace: required: {xrd_path} makes {kind} namespaced"
+        )
+    if scope in ("Cluster", "LegacyCluster") and namespace:
+        raise RenderError(
+            f"{where}: metadata.namespace: {kind} is cluster-scoped in {xrd_path}; remove it"
+        )
+    if scope is None and not namespace and not claimed:
+        raise RenderError(
+            f"{where}: metadata.namespace: required: a namespaced {kind} needs one (namespaced "
+            f"mode); for claim mode render its claim, or pass --xrd xrds/claim/{kind.lower()}.yaml"
+        )
+    return Composite(where, copy.deepcopy(document), kind)
+
+
+def _xrd_scope(path: str, kind: str) -> str:
+    where, xrd = _load_one(path, "CompositeResourceDefinition")
+    api_version = xrd["apiVersion"]
+    if xrd["kind"] != "CompositeResourceDefinition" or not api_version.startswith(
+        "apiextensions.crossplane.io/"
+    ):
+        raise RenderError(f"{where}: kind: {xrd['kind']} is not a CompositeResourceDefinition")
+    spec = xrd.get("spec") or {}
+    names = spec.get("names") or {}
+    if names.get("kind") != kind or spec.get("group") != GROUP:
+        raise RenderError(
+            f"{where}: spec.names.kind: defines {spec.get('group')} {names.get('kind')}, "
+            f"not {GROUP} {kind}"
+        )
+    default = "LegacyCluster" if api_version.endswith("/v1") else "Namespaced"
+    return str(spec.get("scope") or default)
+
+
+# -- the Composition and the Functions --------------------------------------------------------
+
+
+@dataclass
+class Pipeline:
+    step: str = DEFAULT_STEP
+    input: dict[str, Any] | None = None
+
+
+def load_pipeline(composition_path: str | None, xr: Composite) -> Pipeline:
+    if composition_path is None:
+        return Pipeline()
+    where, composition = _load_one(composition_path, "Composition")
+    if composition["kind"] != "Composition" or not composition["apiVersion"].startswith(
+        "apiextensions.crossplane.io/"
+    ):
+        raise RenderError(f"{where}: kind: {composition['kind']} is not a Composition")
+    spec = composition.get("spec") or {}
+    ref = spec.get("compositeTypeRef") or {}
+    xr_kind, xr_api_version = xr.xr["kind"], xr.xr["apiVersion"]
+    if ref.get("kind") != xr_kind:
+        raise RenderError(
+            f"{where}: spec.compositeTypeRef.kind: {ref.get('kind')} does not match the XR's "
+            f"kind {xr_kind}"
+        )
+    if ref.get("apiVersion") != xr_api_version:
+        raise RenderError(
+            f"{where}: spec.compositeTypeRef.apiVersion: {ref.get('apiVersion')} does not match "
+            f"the XR's apiVersion {xr_api_version}"
+        )
+    selector = ((xr.xr.get("spec") or {}).get("compositionSelector") or {}).get("matchLabels")
+    labels = _metadata(composition).get("labels") or {}
+    for key, value in (selector or {}).items():
+        if labels.get(key) != value:
+            raise RenderError(
+                f"{where}: metadata.labels[{key}]: the XR's compositionSelector wants {value!r}, "
+                f"the Composition has {labels.get(key)!r}"
+            )
+    if spec.get("mode") != "Pipeline":
+        raise RenderError(f"{where}: spec.mode: must be Pipeline (render runs function pipelines)")
+    steps = spec.get("pipeline") or []
+    if not isinstance(steps, list) or not steps:
+        raise RenderError(f"{where}: spec.pipeline: required")
+    pipeline: Pipeline | None = None
+    for index, step in enumerate(steps):
+        name = ((step or {}).get("functionRef") or {}).get("name")
+        if name != FUNCTION_NAME:
+            raise RenderError(
+                f"{where}: spec.pipeline[{index}].functionRef.name: {name} is not "
+                f"{FUNCTION_NAME}; paved render runs only Paved (use crossplane render)"
+            )
+        if pipeline is not None:
+            raise RenderError(f"{where}: spec.pipeline[{index}]: {FUNCTION_NAME} runs once")
+        pipeline = Pipeline(str(step.get("step") or DEFAULT_STEP), step.get("input"))
+    assert pipeline is not None
+    return pipeline
+
+
+def check_functions(path: str | None) -> None:
+    if path is None:
+        return
+    names = []
+    for where, function in load_objects(path):
+        if function["kind"] != "Function" or not function["apiVersion"].startswith(
+            "pkg.crossplane.io/"
+        ):
+            raise RenderError(
+                f"{where}: kind: {function['kind']} is not a pkg.crossplane.io Function"
+            )
+        names.append(_metadata(function).get("name"))
+    if FUNCTION_NAME not in names:
+        raise RenderError(f"{path}: no Function named {FUNCTION_NAME} (found {names})")
+
+
+# -- observed and required resources ----------------------------------------------------------
+
+
+def load_observed(path: str | None, xr: Composite) -> dict[str, tuple[str, dict[str, Any]]]:
+    observed: dict[str, tuple[str, dict[str, Any]]] = {}
+    if path is None:
+        return observed
+    namespace = _metadata(xr.xr).get("namespace")
+    for where, resource in load_objects(path):
+        metadata = _metadata(resource)
+        key = (metadata.get("annotations") or {}).get(COMPOSITION_RESOURCE_NAME)
+        if not key:
+            raise RenderError(
+                f"{where}: metadata.annotations[{COMPOSITION_RESOURCE_NAME}]: required (which "
+                "composed resource this is)"
+            )
+        if namespace and metadata.get("namespace") != namespace:
+            raise RenderError(
+                f"{where}: metadata.namespace: {metadata.get('namespace')} is not the XR's "
+                f"namespace {namespace}"
+            )
+        if key in observed:
+            raise RenderError(f"{where}: {key} is observed twice (also in {observed[key][0]})")
+        observed[key] = (where, resource)
+    return observed
+
+
+def load_required(paths: Iterable[str]) -> list[dict[str, Any]]:
+    return [resource for path in paths for _, resource in load_objects(path)]
+
+
+def _matches(selector: fnv1.ResourceSelector, resource: dict[str, Any]) -> bool:
+    metadata = _metadata(resource)
+    if (resource.get("apiVersion"), resource.get("kind")) != (selector.api_version, selector.kind):
+        return False
+    if selector.HasField("namespace") and metadata.get("namespace") != selector.namespace:
+        return False
+    if selector.HasField("match_name"):
+        return metadata.get("name") == selector.match_name
+    labels = metadata.get("labels") or {}
+    return all(labels.get(k) == v for k, v in selector.match_labels.labels.items())
+
+
+def _requested(
+    rsp: fnv1.RunFunctionResponse, supplied: list[dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    selectors = {**dict(rsp.requirements.extra_resources), **dict(rsp.requirements.resources)}
+    return {
+        name: [r for r in supplied if _matches(selector, r)]
+        for name, selector in sorted(selectors.items())
+    }
+
+
+# -- output -----------------------------------------------------------------------------------
+
+
+def _first_n_and_some_more(names: list[str], n: int = 3) -> str:
+    """crossplane-runtime's resource.StableNAndSomeMore."""
+    names = sorted(names)
+    if len(names) > n:
+        return f"{', '.join(names[:n])}, and {len(names) - n} more"
+    if len(names) == n:
+        return f"{', '.join(names[: n - 1])}, and {names[n - 1]}"
+    return ", ".join(names)
+
+
+def _uid(xr: dict[str, Any]) -> str:
+    """The XR's uid, else the deterministic one Crossplane's render engine gives it."""
+    metadata = _metadata(xr)
+    if metadata.get("uid"):
+        return str(metadata["uid"])
+    group, _, version = str(xr["apiVersion"]).rpartition("/")
+    gvk = f"{group}/{version}, Kind={xr['kind']}"
+    identity = f"{gvk}\x00{metadata.get('namespace') or ''}\x00{metadata['name']}"
+    return str(uuid.uuid5(uuid.UUID(int=0), identity))
+
+
+def composed_metadata(
+    resource: dict[str, Any],
+    xr: dict[str, Any],
+    key: str,
+    observed: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """What Crossplane sets on a composed resource (RenderComposedResourceMetadata)."""
+    resource = copy.deepcopy(resource)
+    metadata = resource.setdefault("metadata", {})
+    if observed is not None:
+        for field_name in ("name", "namespace", "generateName"):
+            value = _metadata(observed).get(field_name)
+            if value:
+                metadata[field_name] = value
+    xr_metadata = _metadata(xr)
+    xr_labels = xr_metadata.get("labels") or {}
+    prefix = xr_labels.get(COMPOSITE_LABEL) or xr_metadata["name"]
+    if not metadata.get("name") and not metadata.get("generateName"):
+        metadata["generateName"] = f"{prefix}-"
+    if xr_metadata.get("namespace"):
+        metadata["namespace"] = xr_metadata["namespace"]
+    metadata.setdefault("annotations", {})[COMPOSITION_RESOURCE_NAME] = key
+    labels = metadata.setdefault("labels", {})
+    labels[COMPOSITE_LABEL] = prefix
+    claim_ref = (xr.get("spec") or {}).get("claimRef") or {}
+    if xr_labels.get(CLAIM_NAME_LABEL) and xr_labels.get(CLAIM_NAMESPACE_LABEL):
+        labels[CLAIM_NAME_LABEL] = xr_labels[CLAIM_NAME_LABEL]
+        labels[CLAIM_NAMESPACE_LABEL] = xr_labels[CLAIM_NAMESPACE_LABEL]
+    elif claim_ref:
+        labels[CLAIM_NAME_LABEL] = claim_ref.get("name", "")
+        labels[CLAIM_NAMESPACE_LABEL] = claim_ref.get("namespace", "")
+    owner = {
+        "apiVersion": xr["apiVersion"],
+        "kind": xr["kind"],
+        "name": xr_metadata["name"],
+        "uid": _uid(xr),
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+    others = [o for o in metadata.get("ownerReferences") or [] if o.get("uid") != owner["uid"]]
+    metadata["ownerReferences"] = [*others, owner]
+    return resource
+
+
+def _condition(type_: str, status: str, reason: str, message: str = "") -> dict[str, Any]:
+    condition = {
+        "type": type_,
+        "status": status,
+        "reason": reason,
+        "lastTransitionTime": CONDITION_TIME,
+    }
+    if message:
+        condition["message"] = message
+    return condition
+
+
+def rendered_xr(xr: dict[str, Any], rsp: fnv1.RunFunctionResponse, *, full: bool) -> dict[str, Any]:
+    """The XR as crossplane render prints it: the function's desired XR, named, with conditions."""
+    desired = lookup(rsp.desired.composite.resource)
+    metadata = _metadata(xr)
+    out: dict[str, Any] = {**desired, "apiVersion": xr["apiVersion"], "kind": xr["kind"]}
+    out["metadata"] = {**_metadata(desired), "name": metadata["name"]}
+    if metadata.get("namespace"):
+        out["metadata"]["namespace"] = metadata["namespace"]
+    if full:
+        out["metadata"] = copy.deepcopy(metadata)
+        out["spec"] = copy.deepcopy(xr.get("spec") or {})
+    unready = [k for k, r in rsp.desired.resources.items() if r.ready != fnv1.READY_TRUE]
+    if rsp.desired.composite.ready == fnv1.READY_FALSE:
+        ready = _condition("Ready", "False", "Creating")
+    elif rsp.desired.composite.ready == fnv1.READY_UNSPECIFIED and unready:
+        ready = _condition(
+            "Ready", "False", "Creating", f"Unready resources: {_first_n_and_some_more(unready)}"
+        )
+    else:
+        ready = _condition("Ready", "True", "Available")
+    conditions = [ready]
+    for c in rsp.conditions:
+        if c.type in SYSTEM_CONDITIONS:
+            continue
+        status = fnv1.Status.Name(c.status).removeprefix("STATUS_CONDITION_").title()
+        conditions = [x for x in conditions if x["type"] != c.type]
+        conditions.append(
+            _condition(
+                c.type, status if status != "Unspecified" else "Unknown", c.reason, c.message
+            )
+        )
+    status = dict(out.get("status") or {})
+    status["conditions"] = conditions
+    out["status"] = status
+    return out
+
+
+def _result(step: str, result: fnv1.Result) -> dict[str, Any]:
+    return {
+        "apiVersion": RENDER_API_VERSION,
+        "kind": "Result",
+        "step": step,
+        "severity": fnv1.Severity.Name(result.severity),
+        "message": result.message,
+    }
+
+
+# -- render -----------------------------------------------------------------------------------
+
+
+def _run(
+    runner: FunctionRunner,
+    xr: dict[str, Any],
+    observed: Mapping[str, simulate.ObservedResource],
+    supplied: list[dict[str, Any]],
+    pipeline: Pipeline,
+    context: dict[str, Any],
+) -> tuple[fnv1.RunFunctionRequest, fnv1.RunFunctionResponse, dict[str, list[dict[str, Any]]]]:
+    """Run the function, answering its requests for required resources from `supplied`."""
+    required: dict[str, list[dict[str, Any]]] = {}
+    for _ in range(MAX_REQUIREMENT_ROUNDS):
+        req = simulate.request(xr, observed, required=required, input_=pipeline.input)
+        if context:
+            req.context.update(context)
+        rsp = runner.run(req)
+        requested = _requested(rsp, supplied)
+        if requested == required:
+            break
+        required = requested
+    return req, rsp, required
+
+
+def render(
+    composite_path: str,
+    composition_path: str | None = None,
+    functions_path: str | None = None,
+    options: Options | None = None,
+) -> Rendered:
+    options = options or Options()
+    composite = load_composite(composite_path, options.xrd)
+    pipeline = load_pipeline(composition_path, composite)
+    check_functions(functions_path)
+    observed_files = load_observed(options.observed_resources, composite)
+    supplied = load_required(options.required_resources)
+    observed = {k: simulate.ObservedResource(r) for k, (_, r) in observed_files.items()}
+    runner = FunctionRunner()
+    xr = composite.xr
+    req, rsp, required = _run(runner, xr, observed, supplied, pipeline, options.context)
+    warnings: list[str] = []
+    if options.until_ready and not _fatal(rsp):
+        rounds = simulate.replay(runner.run, xr, required=required)
+        req, rsp = rounds[-1].request, rounds[-1].response
+        observed_files = {}
+        warnings.append(f"{len(rounds)} reconciles until nothing changed")
+    fatal = _fatal(rsp)
+    for result in rsp.results:
+        if result.severity == fnv1.SEVERITY_WARNING:
+            warnings.append(f"{composite.where}: {result.message}")
+    if fatal:
+        return Rendered(
+            [],
+            warnings,
+            f'{composite.where}: pipeline step "{pipeline.step}" returned a fatal result: {fatal}',
+        )
+    desired = simulate.desired_resources(rsp)
+    for key, (where, resource) in sorted(observed_files.items()):
+        if key not in desired:
+            warnings.append(
+                f"{where}: observed {resource['kind']} {key!r} matches no composed resource: "
+                "Crossplane would delete it"
+            )
+    documents: list[dict[str, Any]] = []
+    if not options.no_xr:
+        documents.append(rendered_xr(xr, rsp, full=options.include_full_xr))
+    observed_now = {key: lookup(item.resource) for key, item in req.observed.resources.items()}
+    for key, resource in sorted(desired.items()):
+        documents.append(composed_metadata(resource, xr, key, observed_now.get(key)))
+    if options.include_function_results:
+        documents += [
+            _result(pipeline.step, r) for r in rsp.results if r.severity != fnv1.SEVERITY_FATAL
+        ]
+    if options.include_context:
+        documents.append(
+            {"apiVersion": RENDER_API_VERSION, "kind": "Context", "fields": lookup(rsp.context)}
+        )
+    return Rendered(documents, warnings)
+
+
+def _fatal(rsp: fnv1.RunFunctionResponse) -> str | None:
+    messages = [r.message for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
+    return "; ".join(messages) or None
+
+
+def to_yaml(documents: list[dict[str, Any]]) -> str:
+    return "".join("---\n" + yaml.safe_dump(d, sort_keys=True) for d in documents)
+
+
+def parse_context(
+    files: Iterable[tuple[str, str]], values: Iterable[tuple[str, str]]
+) -> dict[str, Any]:
+    """--context-files and --context-values: key=JSON/YAML; values win over files."""
+    context: dict[str, Any] = {}
+    for flag, pairs in (("--context-files", files), ("--context-values", values)):
+        for key, raw in pairs:
+            text = _read_text(raw) if flag == "--context-files" else raw
+            try:
+                context[key] = yaml.safe_load(text)
+            except yaml.YAMLError:
+                raise RenderError(f"{flag}: {key}: not valid JSON or YAML") from None
+    return context

@@ -492,9 +492,10 @@ def _run(
             req.context.update(context)
         rsp = runner.run(req)
         requested = _requested(rsp, supplied)
-        if requested == required:
+        if _fatal(rsp) or all(required.get(k) == v for k, v in requested.items()):
             break
-        required = requested
+        # Like Crossplane: what is asked for and not supplied is answered with nothing.
+        required.update(requested)
     return req, rsp, required
 
 

@@ -177,9 +177,7 @@ def load_composite(path: str, xrd_path: str | None) -> Composite:
     namespace = metadata.get("namespace")
     if kind in CLAIM_KINDS:
         if not namespace:
-            raise RenderError(
-                f"{where}: metadata.namespace: required: a {kind} claim is namespaced"
-            )
+            raise RenderError(f"{where}: metadata.namespace: required: claims are namespaced")
         return Composite(where, simulate.claim_to_xr(document), "X" + kind)
     scope = _xrd_scope(xrd_path, kind) if xrd_path else None
     claimed = bool((document.get("spec") or {}).get("claimRef")) or CLAIM_NAME_LABEL in (
@@ -187,7 +185,7 @@ def load_composite(path: str, xrd_path: str | None) -> Composite:
     )
     if scope == "Namespaced" and not namespace:
         raise RenderError(
-            f"{where}: metadata.namespace: required: {xrd_path} makes {kind} namespaced"
+            f"{where}: metadata.namespace: required: {kind} is namespaced in {xrd_path}"
         )
     if scope in ("Cluster", "LegacyCluster") and namespace:
         raise RenderError(
@@ -286,7 +284,7 @@ def check_functions(path: str | None) -> None:
             "pkg.crossplane.io/"
         ):
             raise RenderError(
-                f"{where}: kind: {function['kind']} is not a pkg.crossplane.io Function"
+                f"{where}: kind: {function['kind']} is not a pkg.crossplane.io/Function"
             )
         names.append(_metadata(function).get("name"))
     if FUNCTION_NAME not in names:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 from support.compose import EXAMPLES, REPO
 
 from functions.cli import main
+from functions.render import composed_metadata
+from functions.version import tag
 
 
 def _render(*args: str) -> tuple[int, list[dict]]:
@@ -66,3 +71,235 @@ def test_render_bad_input_exits_non_zero_with_the_message(tmp_path: Path) -> Non
 def test_generate_check_passes_on_the_committed_files() -> None:
     result = CliRunner().invoke(main, ["generate", "--check", "--root", str(REPO)])
     assert result.exit_code == 0, result.output
+
+
+# -- `paved render` speaks `crossplane render` --------------------------------------------------
+
+XR = str(EXAMPLES / "bucket/xr.yaml")
+CLAIM = str(EXAMPLES / "bucket/claim.yaml")
+COMPOSITION = str(REPO / "compositions/xbucket.yaml")
+FUNCTIONS = str(EXAMPLES / "functions.yaml")
+OBSERVED = EXAMPLES / "bucket/observed"
+
+
+def _invoke(*args: str, stdin: str | None = None) -> tuple[int, list[dict], str]:
+    result = CliRunner().invoke(main, ["render", *args], input=stdin)
+    documents = [d for d in yaml.safe_load_all(result.stdout) if d] if result.stdout else []
+    assert "Traceback" not in result.output
+    return result.exit_code, documents, result.stderr
+
+
+def test_crossplane_renders_command_line_prints_the_xr_then_composed_resources() -> None:
+    code, documents, _ = _invoke(XR, COMPOSITION, FUNCTIONS)
+    assert code == 0
+    xr, *composed = documents
+    assert xr["metadata"] == {"name": "team-assets", "namespace": "team-a"}
+    assert set(xr) == {"apiVersion", "kind", "metadata", "status"}  # no spec without -x
+    (ready,) = [c for c in xr["status"]["conditions"] if c["type"] == "Ready"]
+    assert (ready["status"], ready["reason"]) == ("False", "Creating")
+    assert ready["lastTransitionTime"] == "2024-01-01T00:00:00Z"
+    names = [
+        d["metadata"]["annotations"]["crossplane.io/composition-resource-name"] for d in composed
+    ]
+    assert names == sorted(names) == ["bucket", "connection-secret", "kms-key"]
+    uid = str(
+        uuid.uuid5(
+            uuid.UUID(int=0),
+            "platform.paved.dev/v1alpha1, Kind=XBucket\x00team-a\x00team-assets",
+        )
+    )
+    for resource in composed:
+        metadata = resource["metadata"]
+        assert metadata["namespace"] == "team-a"
+        assert metadata["labels"]["crossplane.io/composite"] == "team-assets"
+        assert "crossplane.io/claim-name" not in metadata["labels"]
+        assert metadata["ownerReferences"] == [
+            {
+                "apiVersion": "platform.paved.dev/v1alpha1",
+                "kind": "XBucket",
+                "name": "team-assets",
+                "uid": uid,
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ]
+        # Paved names what it composes, so Crossplane generates no name (generateName unset).
+        assert metadata["name"].startswith("team-assets-") and "generateName" not in metadata
+
+
+def test_a_resource_without_a_name_gets_generate_name_like_crossplane_gives_it() -> None:
+    xr = {
+        "apiVersion": "platform.paved.dev/v1alpha1",
+        "kind": "XBucket",
+        "metadata": {"name": "b-x1", "labels": {"crossplane.io/composite": "b-x1"}},
+        "spec": {"claimRef": {"name": "b", "namespace": "team-a"}},
+    }
+    resource = composed_metadata({"apiVersion": "v1", "kind": "ConfigMap"}, xr, "cm", None)
+    assert resource["metadata"]["generateName"] == "b-x1-"
+    assert resource["metadata"]["labels"] == {
+        "crossplane.io/composite": "b-x1",
+        "crossplane.io/claim-name": "b",
+        "crossplane.io/claim-namespace": "team-a",
+    }
+    assert resource["metadata"]["annotations"] == {"crossplane.io/composition-resource-name": "cm"}
+
+
+def test_a_claims_composed_resources_carry_the_claim_labels() -> None:
+    code, documents, _ = _invoke(CLAIM)
+    assert code == 0
+    for resource in documents[1:]:
+        assert resource["metadata"]["labels"]["crossplane.io/claim-name"] == "team-assets"
+        assert resource["metadata"]["labels"]["crossplane.io/claim-namespace"] == "team-a"
+
+
+def test_include_full_xr_adds_spec_and_metadata() -> None:
+    _, (xr, *_), _ = _invoke(XR, "-x")
+    assert xr["spec"]["parameters"]["region"] == "eu-west-1"
+    assert xr["status"]["progress"]["total"] == 8
+
+
+def test_observed_resources_from_a_folder_or_a_file_advance_the_composition(
+    tmp_path: Path,
+) -> None:
+    _, from_folder, _ = _invoke(XR, COMPOSITION, FUNCTIONS, "-o", str(OBSERVED))
+    stream = tmp_path / "observed.yaml"
+    stream.write_text("".join("---\n" + p.read_text() for p in sorted(OBSERVED.iterdir())))
+    _, from_file, _ = _invoke(XR, "--observed-resources", str(stream))
+    assert from_folder == from_file
+    kinds = {d["kind"] for d in from_folder}
+    assert {"BucketVersioning", "BucketPublicAccessBlock", "BucketPolicy"} <= kinds
+    bucket = next(d for d in from_folder if d["kind"] == "Bucket")
+    assert "status" not in bucket  # desired state, as crossplane render prints it
+
+
+def test_an_observed_resource_matching_nothing_composed_is_a_warning(tmp_path: Path) -> None:
+    stray = yaml.safe_load((OBSERVED / "bucket.yaml").read_text())
+    stray["metadata"]["annotations"]["crossplane.io/composition-resource-name"] = "old-bucket"
+    path = tmp_path / "stray.yaml"
+    path.write_text(yaml.safe_dump(stray))
+    code, documents, stderr = _invoke(XR, "-o", str(path))
+    assert code == 0 and documents
+    assert f"warning: {path}: observed Bucket 'old-bucket' matches no composed resource" in stderr
+
+
+def test_required_resources_answer_what_the_function_asks_for(tmp_path: Path) -> None:
+    database = str(EXAMPLES / "database/xr-postgres.yaml")
+    code, _, stderr = _invoke(database)
+    assert code == 1
+    assert stderr.strip() == (
+        f'error: {database}: pipeline step "compose" returned a fatal result: '
+        "spec.parameters.network.clusterRef.name: no XCluster named platform in namespace team-a"
+    )
+    cluster = tmp_path / "cluster.json"
+    cluster.write_text(
+        json.dumps(
+            {
+                "apiVersion": "platform.paved.dev/v1alpha1",
+                "kind": "XCluster",
+                "metadata": {"name": "platform", "namespace": "team-a"},
+                "status": {"cluster": {"vpcId": "vpc-1", "privateSubnetIds": ["subnet-1"]}},
+            }
+        )
+    )
+    for flag in ("-e", "--required-resources", "--extra-resources"):
+        code, documents, stderr = _invoke(database, flag, str(cluster), "-r")
+        assert code == 0, stderr
+        (result,) = [d for d in documents if d["kind"] == "Result"]
+        assert result["apiVersion"] == "render.crossplane.io/v1beta1"
+        assert result["step"] == "compose" and result["severity"] == "SEVERITY_NORMAL"
+        assert "nodeSecurityGroupId" in result["message"]
+
+
+def test_include_context_prints_the_context_passed_in() -> None:
+    _, documents, _ = _invoke(
+        XR,
+        "--context-values",
+        'apiextensions.crossplane.io/environment={"key": "value"}',
+        "--include-context",
+    )
+    assert documents[-1] == {
+        "apiVersion": "render.crossplane.io/v1beta1",
+        "kind": "Context",
+        "fields": {"apiextensions.crossplane.io/environment": {"key": "value"}},
+    }
+
+
+def test_json_and_stdin_are_read_like_yaml(tmp_path: Path) -> None:
+    xr = yaml.safe_load(Path(XR).read_text())
+    as_json = tmp_path / "xr.json"
+    as_json.write_text(json.dumps(xr))
+    _, from_yaml, _ = _invoke(XR)
+    _, from_json, _ = _invoke(str(as_json))
+    _, from_stdin, _ = _invoke("-", stdin=yaml.safe_dump(xr))
+    assert from_yaml == from_json == from_stdin
+
+
+def _xr_file(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "xr.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "apiVersion: platform.paved.dev/v1beta1\nkind: XBucket\nmetadata: {name: b}\n",
+            "apiVersion: platform.paved.dev/v1beta1 is not platform.paved.dev/v1alpha1",
+        ),
+        (
+            "apiVersion: platform.paved.dev/v1alpha1\nkind: XQueue\nmetadata: {name: b}\n",
+            "kind: XQueue is not a Paved XR or claim",
+        ),
+        (
+            "apiVersion: platform.paved.dev/v1alpha1\nkind: XBucket\nmetadata: {name: b}\n",
+            "metadata.namespace: required: a namespaced XBucket needs one",
+        ),
+        (
+            "apiVersion: platform.paved.dev/v1alpha1\nkind: Bucket\nmetadata: {name: b}\n",
+            "metadata.namespace: required: claims are namespaced",
+        ),
+        ("kind: XBucket\nmetadata: {name: b}\n", "apiVersion: required"),
+        (
+            "apiVersion: platform.paved.dev/v1alpha1\nkind: XBucket\nmetadata: {name: b}\n---\n"
+            "apiVersion: platform.paved.dev/v1alpha1\nkind: XBucket\nmetadata: {name: c}\n",
+            "expected one claim or composite resource, found 2 objects",
+        ),
+        ("spec: [unclosed\n", "not valid YAML"),
+    ],
+    ids=["apiVersion", "kind", "xr-namespace", "claim-namespace", "no-apiVersion", "two", "yaml"],
+)
+def test_bad_input_is_one_line_naming_file_and_field(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = _xr_file(tmp_path, text)
+    code, documents, stderr = _invoke(path)
+    assert (code, documents) == (1, [])
+    (line,) = stderr.strip().splitlines()
+    assert line.startswith(f"error: {path}") and message in line
+
+
+def test_a_cluster_scoped_xr_renders_in_claim_mode_when_the_xrd_says_so(tmp_path: Path) -> None:
+    xr = yaml.safe_load(Path(XR).read_text())
+    del xr["metadata"]["namespace"]
+    path = _xr_file(tmp_path, yaml.safe_dump(xr))
+    code, documents, _ = _invoke(path, "--xrd", str(REPO / "xrds/claim/xbucket.yaml"))
+    assert code == 0
+    assert all(d["apiVersion"].split(".")[1:3] != ["aws", "m"] for d in documents[1:])
+    code, _, stderr = _invoke(XR, "--xrd", str(REPO / "xrds/claim/xbucket.yaml"))
+    assert code == 1 and "metadata.namespace: XBucket is cluster-scoped" in stderr
+
+
+def test_a_composition_or_functions_file_that_does_not_fit_is_refused() -> None:
+    code, _, stderr = _invoke(XR, str(REPO / "compositions/xcluster.yaml"), FUNCTIONS)
+    assert code == 1
+    assert "spec.compositeTypeRef.kind: XCluster does not match the XR's kind XBucket" in stderr
+    code, _, stderr = _invoke(XR, COMPOSITION, COMPOSITION)
+    assert code == 1
+    assert "kind: Composition is not a pkg.crossplane.io/Function" in stderr
+
+
+def test_paved_version() -> None:
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"paved {tag()}\n"

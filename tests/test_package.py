@@ -513,3 +513,68 @@ def test_python_dash_m_functions_package_builds(tmp_path: Path) -> None:
     assert (tmp_path / f"paved-platform-claims-{tag()}.xpkg").is_file()
     kind, stream = package_stream(REPO / "package/configuration/claim")
     assert kind == "Configuration" and stream.startswith(b"---\napiVersion: meta.pkg")
+
+
+# -- the runtime image ------------------------------------------------------------------------
+
+DOCKERFILE = (REPO / "package/Dockerfile").read_text()
+
+
+def _instructions() -> list[tuple[str, str]]:
+    text = re.sub(r"\\\n\s*", " ", DOCKERFILE)
+    lines = [line.strip() for line in text.splitlines()]
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "")
+        for line in lines
+        if line and not line.startswith("#")
+    ]
+
+
+def test_the_image_is_multi_stage_distroless_pinned_by_digest_and_non_root() -> None:
+    instructions = _instructions()
+    args = dict(a.split("=", 1) for kind, a in instructions if kind == "ARG" and "=" in a)
+    stages = [a for kind, a in instructions if kind == "FROM"]
+    assert len(stages) == 2
+    runtime = stages[-1].split()[0]
+    assert runtime == "${RUNTIME_BASE}"
+    assert re.fullmatch(
+        r"gcr\.io/distroless/python3-debian12:nonroot@sha256:[0-9a-f]{64}", args["RUNTIME_BASE"]
+    )
+    final = instructions[[i for i, (k, _) in enumerate(instructions) if k == "FROM"][-1] :]
+    assert ("USER", "65532:65532") in final
+    (entrypoint,) = [json.loads(a) for k, a in final if k == "ENTRYPOINT"]
+    assert entrypoint == ["/venv/fn/bin/paved", "serve"]
+    assert not [k for k, _ in final if k in ("RUN", "ADD")]  # distroless: nothing runs in it
+    assert any("PYTHONDONTWRITEBYTECODE=1" in a for k, a in final if k == "ENV")
+    assert any("org.opencontainers.image.version" in a for k, a in final if k == "LABEL")
+
+
+def test_dependencies_are_installed_from_the_hash_locked_lock_file() -> None:
+    run = " ".join(a for k, a in _instructions() if k == "RUN")
+    assert "--require-hashes" in run and "-r requirements.lock" in run
+    ignored = (REPO / ".dockerignore").read_text().splitlines()
+    assert ignored[ignored.index("*") + 1 :][:4] == [
+        "!pyproject.toml",
+        "!README.md",
+        "!requirements.lock",
+        "!functions/",
+    ]
+
+
+def test_the_lock_file_pins_every_dependency_of_pyproject_with_hashes() -> None:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    lock = (REPO / "requirements.lock").read_text()
+    pins: dict[str, str] = {}
+    for block in re.split(r"\n(?=[a-z0-9])", lock.split("\n\n", 1)[-1]):
+        first = block.split()[0] if block.strip() and not block.startswith("#") else ""
+        if "==" in first:
+            name, pinned = first.split("==")
+            assert "--hash=sha256:" in block, f"{name} has no hash"
+            pins[canonicalize_name(name)] = pinned
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    for dependency in map(Requirement, project["dependencies"]):
+        name = canonicalize_name(dependency.name)
+        assert name in pins, f"{name} is not in requirements.lock: regenerate it (see README)"
+        assert dependency.specifier.contains(pins[name]), f"{name}=={pins[name]} is stale"

@@ -75,7 +75,11 @@ def _example_documents() -> Iterator[tuple[str, dict[str, Any]]]:
         except yaml.YAMLError:
             continue
         for document in documents:
-            if isinstance(document, dict):
+            # Only Paved's XRs and claims: examples also hold observed provider resources
+            # (an s3 Bucket is kind Bucket too).
+            if isinstance(document, dict) and str(document.get("apiVersion", "")).startswith(
+                "platform.paved.dev/"
+            ):
                 yield str(path.relative_to(EXAMPLES.parent)), document
 
 

@@ -288,6 +288,8 @@ def render(
     except rendering.RenderError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
+    for note in rendered.notes:
+        click.echo(f"# {note}", err=True)
     for warning in rendered.warnings:
         click.echo(f"warning: {warning}", err=True)
     if rendered.fatal:

@@ -272,7 +272,12 @@ def read_runtime_image(path: Path) -> RuntimeImage:
             config_bytes, layer_blobs = _read_image_archive(path, archive)
     except (OSError, tarfile.TarError) as error:
         raise PackageError(f"{path}: not an image tarball ({error})") from None
-    config = json.loads(config_bytes)
+    try:
+        config = json.loads(config_bytes)
+    except ValueError:
+        raise PackageError(f"{path}: the image config is not JSON") from None
+    if not isinstance(config, dict):
+        raise PackageError(f"{path}: the image config is not a JSON object")
     diff_ids = list((config.get("rootfs") or {}).get("diff_ids") or [])
     if len(diff_ids) != len(layer_blobs):
         raise PackageError(

@@ -71,6 +71,7 @@ class Rendered:
     documents: list[dict[str, Any]]
     warnings: list[str]
     fatal: str | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 # -- reading files ----------------------------------------------------------------------------
@@ -514,11 +515,12 @@ def render(
     xr = composite.xr
     req, rsp, required = _run(runner, xr, observed, supplied, pipeline, options.context)
     warnings: list[str] = []
+    notes: list[str] = []
     if options.until_ready and not _fatal(rsp):
         rounds = simulate.replay(runner.run, xr, required=required)
         req, rsp = rounds[-1].request, rounds[-1].response
         observed_files = {}
-        warnings.append(f"{len(rounds)} reconciles until nothing changed")
+        notes.append(f"{len(rounds)} reconciles until nothing changed")
     fatal = _fatal(rsp)
     for result in rsp.results:
         if result.severity == fnv1.SEVERITY_WARNING:
@@ -550,7 +552,7 @@ def render(
         documents.append(
             {"apiVersion": RENDER_API_VERSION, "kind": "Context", "fields": lookup(rsp.context)}
         )
-    return Rendered(documents, warnings)
+    return Rendered(documents, warnings, notes=notes)
 
 
 def _fatal(rsp: fnv1.RunFunctionResponse) -> str | None:

@@ -234,6 +234,13 @@ def bench(requests: int, workers_seconds: float, no_workers: bool) -> None:
 @click.option("-s", "--required-schemas", metavar="DIR", hidden=True)
 @click.option("-a", "--function-annotations", multiple=True, metavar="KEY=VALUE", hidden=True)
 @click.option("--timeout", metavar="DURATION", hidden=True)
+# crossplane render's engine and packaging flags: accepted, meaningless when Paved runs in-process.
+@click.option("--crossplane-version", hidden=True)
+@click.option("--crossplane-image", hidden=True)
+@click.option("--crossplane-binary", hidden=True)
+@click.option("--crossplane-docker-network", hidden=True)
+@click.option("--cache-dir", hidden=True)
+@click.option("--max-concurrency", hidden=True)
 @click.option(
     "--until-ready",
     is_flag=True,

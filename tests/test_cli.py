@@ -303,3 +303,24 @@ def test_paved_version() -> None:
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0
     assert result.output == f"paved {tag()}\n"
+
+
+# The examples of `crossplane composition render --help` (crossplane/cli
+# cmd/crossplane/render/xr/help/render.md), with Paved's files.
+CROSSPLANE_DOCS_COMMAND_LINES = [
+    [],
+    ["--observed-resources=" + str(OBSERVED)],
+    ["--crossplane-version=v2.3.0"],
+    ['--context-values=apiextensions.crossplane.io/environment={"key": "value"}'],
+    ["--required-resources=" + str(OBSERVED / "bucket.yaml")],
+    ["-a", "render.crossplane.io/runtime=Development", "--timeout=1m"],
+    ["-r", "-x", "-c"],
+]
+
+
+@pytest.mark.parametrize("flags", CROSSPLANE_DOCS_COMMAND_LINES, ids=lambda f: " ".join(f) or "-")
+def test_crossplane_render_documented_command_lines_work(flags: list[str]) -> None:
+    code, documents, stderr = _invoke(XR, COMPOSITION, FUNCTIONS, *flags)
+    assert code == 0, stderr
+    assert documents[0]["kind"] == "XBucket"
+    assert {d["kind"] for d in documents[1:]} >= {"Bucket", "Key"}

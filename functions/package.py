@@ -25,7 +25,7 @@ import json
 import re
 import sys
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -313,14 +313,14 @@ def _read_image_archive(path: Path, archive: tarfile.TarFile) -> tuple[bytes, li
     raise PackageError(f"{path}: neither an OCI layout (index.json) nor a docker archive")
 
 
-def _read_docker_archive(path: Path, read: Any) -> tuple[bytes, list[bytes]]:
+def _read_docker_archive(path: Path, read: Callable[[str], bytes]) -> tuple[bytes, list[bytes]]:
     manifest = json.loads(read("manifest.json"))
     if not isinstance(manifest, list) or len(manifest) != 1:
         raise PackageError(f"{path}: manifest.json: holds {len(manifest)} images, expected one")
     return read(manifest[0]["Config"]), [read(layer) for layer in manifest[0]["Layers"]]
 
 
-def _read_oci_layout(path: Path, read: Any) -> tuple[bytes, list[bytes]]:
+def _read_oci_layout(path: Path, read: Callable[[str], bytes]) -> tuple[bytes, list[bytes]]:
     def blob(digest: str) -> bytes:
         return read("blobs/" + digest.replace(":", "/", 1))
 

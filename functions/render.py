@@ -161,17 +161,25 @@ class Composite:
     blueprint_kind: str
 
 
-def load_composite(path: str, xrd_path: str | None) -> Composite:
+def load_composite(
+    path: str, xrd_path: str | None = None, composition_api_version: str | None = None
+) -> Composite:
+    """The XR (or claim) to render. Its apiVersion is Paved's default API, or the one the XRD
+    or Composition generated for another group (`paved generate --group`) defines."""
     where, document = _load_one(path, "claim or composite resource")
-    if document["apiVersion"] != API_VERSION:
-        raise RenderError(
-            f"{where}: apiVersion: {document['apiVersion']} is not {API_VERSION} "
-            "(Paved renders only its own XRs and claims)"
-        )
     kind = document["kind"]
     if kind not in XR_KINDS and kind not in CLAIM_KINDS:
         known = ", ".join(sorted({*XR_KINDS, *CLAIM_KINDS}))
         raise RenderError(f"{where}: kind: {kind} is not a Paved XR or claim ({known})")
+    scope, api_versions = _load_xrd(xrd_path, kind) if xrd_path else (None, set())
+    allowed = {API_VERSION, *api_versions}
+    if composition_api_version:
+        allowed.add(composition_api_version)
+    if document["apiVersion"] not in allowed:
+        raise RenderError(
+            f"{where}: apiVersion: {document['apiVersion']} is not {API_VERSION} (for another "
+            "API group, pass the Composition or --xrd generated for it)"
+        )
     metadata = _metadata(document)
     if not isinstance(metadata.get("name"), str) or not metadata["name"]:
         raise RenderError(f"{where}: metadata.name: required")
@@ -180,7 +188,6 @@ def load_composite(path: str, xrd_path: str | None) -> Composite:
         if not namespace:
             raise RenderError(f"{where}: metadata.namespace: required: claims are namespaced")
         return Composite(where, simulate.claim_to_xr(document), "X" + kind)
-    scope = _xrd_scope(xrd_path, kind) if xrd_path else None
     claimed = bool((document.get("spec") or {}).get("claimRef")) or CLAIM_NAME_LABEL in (
         metadata.get("labels") or {}
     )
@@ -200,7 +207,8 @@ def load_composite(path: str, xrd_path: str | None) -> Composite:
     return Composite(where, copy.deepcopy(document), kind)
 
 
-def _xrd_scope(path: str, kind: str) -> str:
+def _load_xrd(path: str, kind: str) -> tuple[str, set[str]]:
+    """The scope an XRD gives `kind` and the apiVersions it serves."""
     where, xrd = _load_one(path, "CompositeResourceDefinition")
     api_version = xrd["apiVersion"]
     if xrd["kind"] != "CompositeResourceDefinition" or not api_version.startswith(
@@ -208,14 +216,22 @@ def _xrd_scope(path: str, kind: str) -> str:
     ):
         raise RenderError(f"{where}: kind: {xrd['kind']} is not a CompositeResourceDefinition")
     spec = xrd.get("spec") or {}
-    names = spec.get("names") or {}
-    if names.get("kind") != kind or spec.get("group") != GROUP:
+    defined = {(spec.get("names") or {}).get("kind"), (spec.get("claimNames") or {}).get("kind")}
+    if kind not in defined:
         raise RenderError(
-            f"{where}: spec.names.kind: defines {spec.get('group')} {names.get('kind')}, "
-            f"not {GROUP} {kind}"
+            f"{where}: spec.names.kind: defines {(spec.get('names') or {}).get('kind')}, not {kind}"
         )
+    versions = {f"{spec.get('group')}/{v.get('name')}" for v in spec.get("versions") or []}
     default = "LegacyCluster" if api_version.endswith("/v1") else "Namespaced"
-    return str(spec.get("scope") or default)
+    return str(spec.get("scope") or default), versions
+
+
+def _composition_api_version(path: str | None) -> str | None:
+    if path is None:
+        return None
+    _, composition = _load_one(path, "Composition")
+    ref = (composition.get("spec") or {}).get("compositeTypeRef") or {}
+    return ref.get("apiVersion") if isinstance(ref, dict) else None
 
 
 # -- the Composition and the Functions --------------------------------------------------------
@@ -456,9 +472,7 @@ def rendered_xr(xr: dict[str, Any], rsp: fnv1.RunFunctionResponse, *, full: bool
                 c.type, status if status != "Unspecified" else "Unknown", c.reason, c.message
             )
         )
-    status = dict(out.get("status") or {})
-    status["conditions"] = conditions
-    out["status"] = status
+    out["status"] = {**(out.get("status") or {}), "conditions": conditions}
     return out
 
 
@@ -505,7 +519,9 @@ def render(
     options: Options | None = None,
 ) -> Rendered:
     options = options or Options()
-    composite = load_composite(composite_path, options.xrd)
+    composite = load_composite(
+        composite_path, options.xrd, _composition_api_version(composition_path)
+    )
     pipeline = load_pipeline(composition_path, composite)
     check_functions(functions_path)
     observed_files = load_observed(options.observed_resources, composite)

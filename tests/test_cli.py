@@ -324,3 +324,27 @@ def test_crossplane_render_documented_command_lines_work(flags: list[str]) -> No
     assert code == 0, stderr
     assert documents[0]["kind"] == "XBucket"
     assert {d["kind"] for d in documents[1:]} >= {"Bucket", "Key"}
+
+
+def test_another_api_group_renders_with_the_composition_or_xrd_generated_for_it(
+    tmp_path: Path,
+) -> None:
+    generated = tmp_path / "acme"
+    result = CliRunner().invoke(
+        main, ["generate", "--group", "platform.acme.io", "--output", str(generated)]
+    )
+    assert result.exit_code == 0, result.output
+    xr = yaml.safe_load(Path(XR).read_text())
+    xr["apiVersion"] = "platform.acme.io/v1alpha1"
+    path = _xr_file(tmp_path, yaml.safe_dump(xr))
+    code, _, stderr = _invoke(path)
+    assert code == 1 and "apiVersion: platform.acme.io/v1alpha1 is not" in stderr
+    for extra in (
+        [str(generated / "compositions/xbucket.yaml")],
+        ["--xrd", str(generated / "xrds/namespaced/xbucket.yaml")],
+    ):
+        code, documents, stderr = _invoke(path, *extra)
+        assert code == 0, stderr
+        assert documents[0]["apiVersion"] == "platform.acme.io/v1alpha1"
+        owner = documents[1]["metadata"]["ownerReferences"][0]
+        assert owner["apiVersion"] == "platform.acme.io/v1alpha1"

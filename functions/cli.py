@@ -367,7 +367,7 @@ _KUBERNETES_VERSION = re.compile(r"^v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?$")
     help="The API version of the generated XRDs.",
 )
 def generate(check: bool, root: Path, group: str, api_version: str) -> None:
-    """Write xrds/, compositions/ and package/ (metadata, input CRD, Configurations) from the blueprints' models."""
+    """Write xrds/, compositions/ and package/ (metadata, input CRD, Configurations)."""
     from functions.generate import generated_files
 
     stale = []

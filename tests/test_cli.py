@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import uuid
 from pathlib import Path
 
@@ -348,3 +350,19 @@ def test_another_api_group_renders_with_the_composition_or_xrd_generated_for_it(
         assert documents[0]["apiVersion"] == "platform.acme.io/v1alpha1"
         owner = documents[1]["metadata"]["ownerReferences"][0]
         assert owner["apiVersion"] == "platform.acme.io/v1alpha1"
+
+
+def _readme_render_command_lines() -> list[list[str]]:
+    readme = (REPO / "README.md").read_text()
+    lines = re.findall(r"(?:\.venv/bin/)?paved render ([^`#\n]+)", readme)
+    return [shlex.split(line) for line in lines if "XR [COMPOSITION]" not in line]
+
+
+@pytest.mark.parametrize("args", _readme_render_command_lines(), ids=" ".join)
+def test_every_paved_render_command_in_the_readme_works(
+    args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    result = CliRunner().invoke(main, ["render", *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("---\napiVersion: platform.paved.dev/v1alpha1\n")

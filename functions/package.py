@@ -68,6 +68,9 @@ _CONSTRAINT = re.compile(
 class PackageError(Exception):
     """A package that cannot be built: one line naming the file and field."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.splitlines()))
+
 
 @dataclass(frozen=True)
 class Blob:

@@ -52,6 +52,9 @@ MAX_REQUIREMENT_ROUNDS = 5
 class RenderError(Exception):
     """Bad input: one line naming the file and field."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(_one_line(message))
+
 
 @dataclass
 class Options:
@@ -87,16 +90,34 @@ def _read_text(path: str) -> str:
         raise RenderError(f"{path}: cannot read: {reason}") from None
 
 
+class _KubernetesLoader(yaml.SafeLoader):
+    """YAML as Kubernetes reads it: timestamps stay strings (JSON has no dates)."""
+
+
+_KubernetesLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _as_json(value: Any, where: str) -> Any:
+    """Only what JSON (and so a protobuf Struct) can hold."""
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError) as error:
+        raise RenderError(f"{where}: not representable as JSON ({error})") from None
+
+
 def _parse(text: str, where: str) -> list[Any]:
-    stripped = text.lstrip()
-    if stripped.startswith(("{", "[")):
+    if text.lstrip().startswith(("{", "[")):
         try:
             value = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise RenderError(f"{where}:{error.lineno}: not valid JSON: {error.msg}") from None
-        return value if isinstance(value, list) else [value]
+        except json.JSONDecodeError:
+            pass  # YAML flow style, e.g. {kind: XBucket}
+        else:
+            return value if isinstance(value, list) else [value]
     try:
-        return list(yaml.safe_load_all(text))
+        return [_as_json(d, where) for d in yaml.load_all(text, Loader=_KubernetesLoader)]
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
@@ -133,10 +154,42 @@ def load_objects(path: str) -> list[tuple[str, dict[str, Any]]]:
         for key in ("apiVersion", "kind"):
             if not isinstance(document.get(key), str) or not document[key]:
                 raise RenderError(f"{at}: {key}: required")
-        metadata = document.get("metadata")
-        if metadata is not None and not isinstance(metadata, dict):
-            raise RenderError(f"{at}: metadata: must be an object")
+        _check_shape(at, document)
     return objects
+
+
+def _check_shape(at: str, document: dict[str, Any]) -> None:
+    """The object fields render reads have the types Kubernetes gives them."""
+    metadata = document.get("metadata")
+    if metadata is None:
+        return
+    if not isinstance(metadata, dict):
+        raise RenderError(f"{at}: metadata: must be an object")
+    for key in ("name", "namespace", "generateName", "uid"):
+        if metadata.get(key) is not None and not isinstance(metadata[key], str):
+            raise RenderError(f"{at}: metadata.{key}: must be a string")
+    for key in ("labels", "annotations"):
+        value = metadata.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise RenderError(f"{at}: metadata.{key}: must map strings to strings")
+    owners = metadata.get("ownerReferences")
+    if owners is not None and (
+        not isinstance(owners, list) or not all(isinstance(o, dict) for o in owners)
+    ):
+        raise RenderError(f"{at}: metadata.ownerReferences: must be a list of objects")
+
+
+def _mapping(value: Any, where: str, path: str) -> dict[str, Any]:
+    """`value` as an object ({} when absent); anything else is an error naming `path`."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RenderError(f"{where}: {path}: must be an object")
+    return value
 
 
 def _load_one(path: str, what: str) -> tuple[str, dict[str, Any]]:
@@ -184,13 +237,15 @@ def load_composite(
     if not isinstance(metadata.get("name"), str) or not metadata["name"]:
         raise RenderError(f"{where}: metadata.name: required")
     namespace = metadata.get("namespace")
+    _mapping(document.get("spec"), where, "spec")
     if kind in CLAIM_KINDS:
         if not namespace:
             raise RenderError(f"{where}: metadata.namespace: required: claims are namespaced")
         return Composite(where, simulate.claim_to_xr(document), "X" + kind)
-    claimed = bool((document.get("spec") or {}).get("claimRef")) or CLAIM_NAME_LABEL in (
-        metadata.get("labels") or {}
-    )
+    spec = _mapping(document.get("spec"), where, "spec")
+    claim_ref = _mapping(spec.get("claimRef"), where, "spec.claimRef")
+    _mapping(spec.get("compositionSelector"), where, "spec.compositionSelector")
+    claimed = bool(claim_ref) or CLAIM_NAME_LABEL in (metadata.get("labels") or {})
     if scope == "Namespaced" and not namespace:
         raise RenderError(
             f"{where}: metadata.namespace: required: {kind} is namespaced in {xrd_path}"
@@ -215,23 +270,28 @@ def _load_xrd(path: str, kind: str) -> tuple[str, set[str]]:
         "apiextensions.crossplane.io/"
     ):
         raise RenderError(f"{where}: kind: {xrd['kind']} is not a CompositeResourceDefinition")
-    spec = xrd.get("spec") or {}
-    defined = {(spec.get("names") or {}).get("kind"), (spec.get("claimNames") or {}).get("kind")}
+    spec = _mapping(xrd.get("spec"), where, "spec")
+    names = _mapping(spec.get("names"), where, "spec.names")
+    claim_names = _mapping(spec.get("claimNames"), where, "spec.claimNames")
+    defined = {names.get("kind"), claim_names.get("kind")}
     if kind not in defined:
-        raise RenderError(
-            f"{where}: spec.names.kind: defines {(spec.get('names') or {}).get('kind')}, not {kind}"
-        )
-    versions = {f"{spec.get('group')}/{v.get('name')}" for v in spec.get("versions") or []}
+        raise RenderError(f"{where}: spec.names.kind: defines {names.get('kind')}, not {kind}")
+    versions = spec.get("versions") or []
+    if not isinstance(versions, list) or not all(isinstance(v, dict) for v in versions):
+        raise RenderError(f"{where}: spec.versions: must be a list of objects")
+    served = {f"{spec.get('group')}/{v.get('name')}" for v in versions}
     default = "LegacyCluster" if api_version.endswith("/v1") else "Namespaced"
-    return str(spec.get("scope") or default), versions
+    return str(spec.get("scope") or default), served
 
 
 def _composition_api_version(path: str | None) -> str | None:
     if path is None:
         return None
-    _, composition = _load_one(path, "Composition")
-    ref = (composition.get("spec") or {}).get("compositeTypeRef") or {}
-    return ref.get("apiVersion") if isinstance(ref, dict) else None
+    where, composition = _load_one(path, "Composition")
+    spec = _mapping(composition.get("spec"), where, "spec")
+    ref = _mapping(spec.get("compositeTypeRef"), where, "spec.compositeTypeRef")
+    api_version = ref.get("apiVersion")
+    return api_version if isinstance(api_version, str) else None
 
 
 # -- the Composition and the Functions --------------------------------------------------------
@@ -251,8 +311,8 @@ def load_pipeline(composition_path: str | None, xr: Composite) -> Pipeline:
         "apiextensions.crossplane.io/"
     ):
         raise RenderError(f"{where}: kind: {composition['kind']} is not a Composition")
-    spec = composition.get("spec") or {}
-    ref = spec.get("compositeTypeRef") or {}
+    spec = _mapping(composition.get("spec"), where, "spec")
+    ref = _mapping(spec.get("compositeTypeRef"), where, "spec.compositeTypeRef")
     xr_kind, xr_api_version = xr.xr["kind"], xr.xr["apiVersion"]
     if ref.get("kind") != xr_kind:
         raise RenderError(
@@ -264,7 +324,13 @@ def load_pipeline(composition_path: str | None, xr: Composite) -> Pipeline:
             f"{where}: spec.compositeTypeRef.apiVersion: {ref.get('apiVersion')} does not match "
             f"the XR's apiVersion {xr_api_version}"
         )
-    selector = ((xr.xr.get("spec") or {}).get("compositionSelector") or {}).get("matchLabels")
+    selector = _mapping(
+        _mapping((xr.xr.get("spec") or {}).get("compositionSelector"), xr.where, "spec").get(
+            "matchLabels"
+        ),
+        xr.where,
+        "spec.compositionSelector.matchLabels",
+    )
     labels = _metadata(composition).get("labels") or {}
     for key, value in (selector or {}).items():
         if labels.get(key) != value:
@@ -279,7 +345,9 @@ def load_pipeline(composition_path: str | None, xr: Composite) -> Pipeline:
         raise RenderError(f"{where}: spec.pipeline: required")
     pipeline: Pipeline | None = None
     for index, step in enumerate(steps):
-        name = ((step or {}).get("functionRef") or {}).get("name")
+        at = f"spec.pipeline[{index}]"
+        step = _mapping(step, where, at)
+        name = _mapping(step.get("functionRef"), where, f"{at}.functionRef").get("name")
         if name != FUNCTION_NAME:
             raise RenderError(
                 f"{where}: spec.pipeline[{index}].functionRef.name: {name} is not "
@@ -287,7 +355,10 @@ def load_pipeline(composition_path: str | None, xr: Composite) -> Pipeline:
             )
         if pipeline is not None:
             raise RenderError(f"{where}: spec.pipeline[{index}]: {FUNCTION_NAME} runs once")
-        pipeline = Pipeline(str(step.get("step") or DEFAULT_STEP), step.get("input"))
+        step_input = step.get("input")
+        if step_input is not None:
+            _mapping(step_input, where, f"{at}.input")
+        pipeline = Pipeline(str(step.get("step") or DEFAULT_STEP), step_input)
     assert pipeline is not None
     return pipeline
 
@@ -540,7 +611,7 @@ def render(
     fatal = _fatal(rsp)
     for result in rsp.results:
         if result.severity == fnv1.SEVERITY_WARNING:
-            warnings.append(f"{composite.where}: {result.message}")
+            warnings.append(f"{composite.where}: {_one_line(result.message)}")
     if fatal:
         return Rendered(
             [],
@@ -572,8 +643,19 @@ def render(
 
 
 def _fatal(rsp: fnv1.RunFunctionResponse) -> str | None:
-    messages = [r.message for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
+    messages = [_one_line(r.message) for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
     return "; ".join(messages) or None
+
+
+def _one_line(message: str) -> str:
+    """A message on one line, even when it quotes input holding line breaks."""
+    return message.translate(_LINE_BREAKS)
+
+
+# Everything str.splitlines() breaks at, escaped.
+_LINE_BREAKS = {
+    ord(c): c.encode("unicode_escape").decode() for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+}
 
 
 def to_yaml(documents: list[dict[str, Any]]) -> str:
@@ -589,7 +671,8 @@ def parse_context(
         for key, raw in pairs:
             text = _read_text(raw) if flag == "--context-files" else raw
             try:
-                context[key] = yaml.safe_load(text)
+                value = yaml.load(text, Loader=_KubernetesLoader)
             except yaml.YAMLError:
                 raise RenderError(f"{flag}: {key}: not valid JSON or YAML") from None
+            context[key] = _as_json(value, f"{flag}: {key}")
     return context

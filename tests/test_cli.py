@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from support.compose import EXAMPLES, REPO
 
 from functions.cli import main
@@ -366,3 +368,79 @@ def test_every_paved_render_command_in_the_readme_works(
     result = CliRunner().invoke(main, ["render", *args], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("---\napiVersion: platform.paved.dev/v1alpha1\n")
+
+
+# Anything a user may hand render: JSON values at any field of the XR and of an observed resource.
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+_FIELDS = st.sampled_from(
+    [
+        ("apiVersion",),
+        ("kind",),
+        ("metadata",),
+        ("metadata", "name"),
+        ("metadata", "namespace"),
+        ("metadata", "labels"),
+        ("metadata", "annotations"),
+        ("metadata", "ownerReferences"),
+        ("spec",),
+        ("spec", "claimRef"),
+        ("spec", "compositionSelector"),
+        ("spec", "parameters"),
+        ("spec", "parameters", "region"),
+        ("status",),
+    ]
+)
+
+
+def _mutated(document: dict, path: tuple[str, ...], value: object) -> dict:
+    mutated = json.loads(json.dumps(document))
+    node = mutated
+    for key in path[:-1]:
+        if not isinstance(node.get(key), dict):
+            node[key] = {}
+        node = node[key]
+    node[path[-1]] = value
+    return mutated
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    xr_field=_FIELDS,
+    xr_value=_JSON,
+    observed_field=_FIELDS,
+    observed_value=_JSON,
+    as_json=st.booleans(),
+)
+def test_any_malformed_input_is_an_error_line_never_a_traceback(
+    tmp_path: Path,
+    xr_field: tuple[str, ...],
+    xr_value: object,
+    observed_field: tuple[str, ...],
+    observed_value: object,
+    as_json: bool,
+) -> None:
+    xr = _mutated(yaml.safe_load(Path(XR).read_text()), xr_field, xr_value)
+    observed = _mutated(
+        yaml.safe_load((OBSERVED / "bucket.yaml").read_text()), observed_field, observed_value
+    )
+    xr_path, observed_path = tmp_path / "xr.yaml", tmp_path / "observed.yaml"
+    xr_path.write_text(json.dumps(xr) if as_json else yaml.safe_dump(xr))
+    observed_path.write_text(yaml.safe_dump(observed))
+    result = CliRunner().invoke(
+        main, ["render", str(xr_path), COMPOSITION, FUNCTIONS, "-o", str(observed_path)]
+    )
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    assert result.exit_code in (0, 1)
+    if result.exit_code == 1:
+        (line,) = result.stderr.strip().splitlines()[-1:]
+        assert line.startswith(f"error: {tmp_path}"), result.stderr

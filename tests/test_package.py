@@ -169,6 +169,20 @@ def test_a_configuration_depends_on_the_function_and_every_provider_it_composes_
         assert dependency["version"] == f">={release}, <v{major + 1}.0.0"
 
 
+def test_ci_lints_tests_builds_both_architectures_and_pushes_on_tags() -> None:
+    workflow = yaml.safe_load((REPO / ".github/workflows/ci.yml").read_text())
+    jobs = workflow["jobs"]
+    assert set(jobs) == {"lint", "test", "build", "push"}
+    assert jobs["build"]["strategy"]["matrix"]["arch"] == ["amd64", "arm64"]
+    assert jobs["push"]["if"] == "startsWith(github.ref, 'refs/tags/v')"
+    steps = " ".join(str(step.get("run", "")) for step in jobs["build"]["steps"])
+    assert "paved package build function-paved" in steps
+    assert "--embed-runtime-image-tarball runtime-${{ matrix.arch }}.tar" in steps
+    (image,) = [s for s in jobs["build"]["steps"] if s.get("uses", "").startswith("docker/build")]
+    assert image["with"]["file"] == "package/Dockerfile"
+    assert image["with"]["outputs"] == "type=docker,dest=runtime-${{ matrix.arch }}.tar"
+
+
 def test_one_version_from_pyproject_everywhere() -> None:
     assert version() == PYPROJECT_VERSION
     result = CliRunner().invoke(main, ["--version"])

@@ -619,11 +619,19 @@ def render(
             f'{composite.where}: pipeline step "{pipeline.step}" returned a fatal result: {fatal}',
         )
     desired = simulate.desired_resources(rsp)
+    progress = lookup(rsp.desired.composite.resource, "status", "progress")
+    kept_list = progress.get("kept") if isinstance(progress, dict) else None
+    kept = {k.get("resource") for k in kept_list or [] if isinstance(k, dict)}
     for key, (where, resource) in sorted(observed_files.items()):
         if key not in desired:
             warnings.append(
                 f"{where}: observed {resource['kind']} {key!r} matches no composed resource: "
                 "Crossplane would delete it"
+            )
+        elif key in kept:
+            warnings.append(
+                f"{where}: observed {resource['kind']} {key!r} matches no composed resource: "
+                f"kept as observed so that Crossplane does not delete it"
             )
     documents: list[dict[str, Any]] = []
     if not options.no_xr:

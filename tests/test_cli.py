@@ -183,7 +183,12 @@ def test_an_observed_resource_matching_nothing_composed_is_a_warning(tmp_path: P
     path.write_text(yaml.safe_dump(stray))
     code, documents, stderr = _invoke(XR, "-o", str(path))
     assert code == 0 and documents
-    assert f"warning: {path}: observed Bucket 'old-bucket' matches no composed resource" in stderr
+    # Paved keeps what it no longer plans instead of letting Crossplane delete it; render says
+    # which observed file holds it.
+    assert (
+        f"warning: {path}: observed Bucket 'old-bucket' matches no composed resource: kept as "
+        "observed so that Crossplane does not delete it"
+    ) in stderr
 
 
 def test_required_resources_answer_what_the_function_asks_for(tmp_path: Path) -> None:

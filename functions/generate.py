@@ -226,4 +226,7 @@ def generated_files(api: ApiGroup = DEFAULT_API) -> dict[str, str]:
         files[f"compositions/{name}.yaml"] = _yaml(composition(blueprint, api))
     files[f"package/input/{INPUT_GROUP}_inputs.yaml"] = _yaml(input_crd())
     files["docs/kit-api.md"] = api_reference()
+    from functions.backstage import backstage_files  # it reads the XRDs generated here
+
+    files.update(backstage_files(api))
     return files

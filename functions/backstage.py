@@ -394,8 +394,9 @@ def template(blueprint: Blueprint[Any]) -> dict[str, Any]:
                         ),
                         "title": f"{claim} ${{{{ {namespace} }}}}/${{{{ {name} }}}}",
                         "description": (
-                            f"A {claim} requested through Backstage by ${{{{ parameters.{OWNER} }}}}"
-                            " (Paved). Argo CD applies it once merged."
+                            f"A {claim} requested through Backstage by"
+                            f" ${{{{ parameters.{OWNER} }}}} (Paved)."
+                            " Argo CD applies it once merged."
                         ),
                         "sourcePath": "./out",
                         "targetPath": target_path(blueprint),
@@ -483,9 +484,9 @@ def _lines(
         return [f"{{%- if {_given(path, schema)} %}}", f"{pad}{key}:", *inner, "{%- endif %}"]
     if any(_is_block(schema["properties"][child]) for child in inner_required):
         return [f"{pad}{key}:", *inner]  # a required block inside is always written
-    nothing = " or ".join(_given([*path, child], sub) for child, sub in schema["properties"].items())
+    children = schema["properties"].items()
+    nothing = " or ".join(_given([*path, child], sub) for child, sub in children)
     return [f"{pad}{key}:{{% if not ({nothing}) %}} {{}}{{% endif %}}", *inner]
-
 
 
 def skeleton_resource(blueprint: Blueprint[Any]) -> str:
@@ -619,7 +620,8 @@ def openapi(blueprint: Blueprint[Any], *, namespaced: bool) -> dict[str, Any]:
     }
     ref = {"$ref": f"#/components/schemas/{kind}"}
     one = {"content": {"application/json": {"schema": ref}}}
-    listed = {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{kind}List"}}}}
+    list_ref = {"$ref": f"#/components/schemas/{kind}List"}
+    listed = {"content": {"application/json": {"schema": list_ref}}}
     base = f"/apis/{GROUP}/{VERSION}/namespaces/{{namespace}}/{plural}"
     namespace_parameter = {"name": "namespace", "in": "path", "required": True,
                            "schema": {"type": "string"}}  # fmt: skip
@@ -665,7 +667,7 @@ def openapi(blueprint: Blueprint[Any], *, namespaced: bool) -> dict[str, Any]:
                 },
                 "delete": {
                     "operationId": f"delete{kind}",
-                    "summary": f"Delete a {kind} (and, with deletionPolicy Delete, its cloud resources)",
+                    "summary": f"Delete a {kind} (and its cloud resources, by deletionPolicy)",
                     "responses": {"200": {"description": "OK"}},
                 },
             },
@@ -722,7 +724,7 @@ def system_entity() -> dict[str, Any]:
         "metadata": {
             "name": SYSTEM,
             "title": "Paved",
-            "description": "Self-service AWS infrastructure composed by Paved's Crossplane functions.",
+            "description": "Self-service AWS infrastructure composed by Paved.",
             "tags": ["paved", "crossplane"],
         },
         "spec": {"owner": PLATFORM_OWNER},
@@ -770,7 +772,8 @@ def backstage_files() -> dict[str, str]:
         files[f"{folder}/skeleton/catalog-info.yaml"] = skeleton_catalog_info(blueprint)
         for namespaced in (False, True):
             name = api_name(blueprint, namespaced=namespaced)
-            files[f"{ROOT}/catalog/{name}.yaml"] = _yaml(api_entity(blueprint, namespaced=namespaced))
+            entity = api_entity(blueprint, namespaced=namespaced)
+            files[f"{ROOT}/catalog/{name}.yaml"] = _yaml(entity)
     files[f"{ROOT}/catalog/system.yaml"] = _yaml(system_entity())
     registered = sorted(
         path.removeprefix(f"{ROOT}/")

@@ -618,10 +618,14 @@ def openapi(blueprint: Blueprint[Any], *, namespaced: bool) -> dict[str, Any]:
             "status": openapi_schema["properties"]["status"],
         },
     }
-    ref = {"$ref": f"#/components/schemas/{kind}"}
-    one = {"content": {"application/json": {"schema": ref}}}
-    list_ref = {"$ref": f"#/components/schemas/{kind}List"}
-    listed = {"content": {"application/json": {"schema": list_ref}}}
+    # Inlined rather than `$ref`d: every generated file stays free of JSON references.
+    one = {"content": {"application/json": {"schema": resource}}}
+    listed_schema = {
+        "type": "object",
+        "required": ["items"],
+        "properties": {"items": {"type": "array", "items": resource}},
+    }
+    listed = {"content": {"application/json": {"schema": listed_schema}}}
     base = f"/apis/{GROUP}/{VERSION}/namespaces/{{namespace}}/{plural}"
     namespace_parameter = {"name": "namespace", "in": "path", "required": True,
                            "schema": {"type": "string"}}  # fmt: skip
@@ -675,11 +679,7 @@ def openapi(blueprint: Blueprint[Any], *, namespaced: bool) -> dict[str, Any]:
         "components": {
             "schemas": {
                 kind: resource,
-                f"{kind}List": {
-                    "type": "object",
-                    "required": ["items"],
-                    "properties": {"items": {"type": "array", "items": ref}},
-                },
+                f"{kind}List": listed_schema,
             }
         },
     }
@@ -747,7 +747,8 @@ def location(paths: list[str]) -> dict[str, Any]:
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # write shared values out each time: no anchors in generated files
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from functions.blueprints import BLUEPRINTS
-from functions.kit.blueprint import GROUP, VERSION, Blueprint
+from functions.kit.blueprint import DEFAULT_API, ApiGroup, Blueprint
 from functions.kit.params import CommonParameters
 
 ROOT = "backstage"
@@ -106,11 +106,14 @@ def max_name_length(blueprint: Blueprint[Any]) -> int:
 
 
 def xrd_parameters(blueprint: Blueprint[Any]) -> dict[str, Any]:
-    """`spec.parameters` of the generated XRD: the one schema the form is derived from."""
+    """`spec.parameters` of the generated XRD: the one schema the form is derived from (the same
+    in both modes and whatever the API group)."""
     from functions.generate import xrd  # generate.py calls into this module
 
     version = xrd(blueprint, namespaced=False)["spec"]["versions"][0]
-    return version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["parameters"]
+    spec: dict[str, Any] = version["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    parameters: dict[str, Any] = spec["properties"]["parameters"]
+    return parameters
 
 
 def _is_hidden(blueprint: Blueprint[Any], field: str) -> bool:
@@ -345,7 +348,7 @@ def entity_ref(blueprint: Blueprint[Any]) -> str:
     )
 
 
-def template(blueprint: Blueprint[Any]) -> dict[str, Any]:
+def template(blueprint: Blueprint[Any], api: ApiGroup = DEFAULT_API) -> dict[str, Any]:
     claim, name, namespace = blueprint.claim_kind, f"parameters.{NAME}", f"parameters.{NAMESPACE}"
     values: dict[str, Any] = {
         "name": f"${{{{ {name} }}}}",
@@ -374,7 +377,7 @@ def template(blueprint: Blueprint[Any]) -> dict[str, Any]:
         "spec": {
             "owner": PLATFORM_OWNER,
             "type": "resource",
-            "lifecycle": _lifecycle(),
+            "lifecycle": _lifecycle(api),
             "parameters": parameter_pages(blueprint),
             "steps": [
                 {
@@ -429,8 +432,8 @@ def template(blueprint: Blueprint[Any]) -> dict[str, Any]:
     }
 
 
-def _lifecycle() -> str:
-    return "experimental" if "alpha" in VERSION else "production"
+def _lifecycle(api: ApiGroup) -> str:
+    return "experimental" if "alpha" in api.version else "production"
 
 
 # -- the skeleton: nunjucks that renders the claim and its entity ---------------------------------
@@ -489,14 +492,14 @@ def _lines(
     return [f"{pad}{key}:{{% if not ({nothing}) %}} {{}}{{% endif %}}", *inner]
 
 
-def skeleton_resource(blueprint: Blueprint[Any]) -> str:
+def skeleton_resource(blueprint: Blueprint[Any], api: ApiGroup = DEFAULT_API) -> str:
     """The claim (or namespaced XR) in nunjucks: only the parameters the form sent are written."""
     parameters = xrd_parameters(blueprint)
     spec_lines = _lines([], parameters, 2, required=True, key="parameters")
     lines = [
         f"# A {blueprint.claim_kind} requested through Backstage (Paved template"
         f" {template_name(blueprint)}).",
-        f"apiVersion: {GROUP}/{VERSION}",
+        f"apiVersion: {api.api_version}",
         f'{{%- if values.mode == "{NAMESPACED}" %}}',
         f"kind: {blueprint.kind}",
         "{%- else %}",
@@ -521,7 +524,7 @@ def skeleton_resource(blueprint: Blueprint[Any]) -> str:
     return SKELETON_HEADER + "\n".join(lines) + "\n"
 
 
-def skeleton_catalog_info(blueprint: Blueprint[Any]) -> str:
+def skeleton_catalog_info(blueprint: Blueprint[Any], api: ApiGroup = DEFAULT_API) -> str:
     """The catalog `Resource`, annotated for the Kubernetes plugin and TeraSky's Crossplane plugins.
 
     The Kubernetes plugin finds objects by `backstage.io/kubernetes-label-selector` (over
@@ -530,6 +533,8 @@ def skeleton_catalog_info(blueprint: Blueprint[Any]) -> str:
     the ones TeraSky's crossplane-resources plugin reads (v1: claim-*, v2: composite-* and
     crossplane-scope), the same its kubernetes-ingestor writes for a claim or XR it finds.
     """
+    from functions.generate import composition_name
+
     entity = f"${{{{ values.name }}}}-{slug(blueprint)}"
     claim_selector = (
         "crossplane.io/claim-name=${{ values.name }},"
@@ -559,16 +564,16 @@ def skeleton_catalog_info(blueprint: Blueprint[Any]) -> str:
         f"    {TERASKY}/crossplane-version: v1",
         f"    {TERASKY}/claim-name: ${{{{ values.name | dump }}}}",
         f"    {TERASKY}/claim-kind: {blueprint.claim_kind}",
-        f"    {TERASKY}/claim-group: {GROUP}",
-        f"    {TERASKY}/claim-version: {VERSION}",
+        f"    {TERASKY}/claim-group: {api.group}",
+        f"    {TERASKY}/claim-version: {api.version}",
         f"    {TERASKY}/claim-plural: {blueprint.claim_plural}",
         "{%- endif %}",
         f'    {TERASKY}/crossplane-resource: "true"',
         f"    {TERASKY}/composite-kind: {blueprint.kind}",
-        f"    {TERASKY}/composite-group: {GROUP}",
-        f"    {TERASKY}/composite-version: {VERSION}",
+        f"    {TERASKY}/composite-group: {api.group}",
+        f"    {TERASKY}/composite-version: {api.version}",
         f"    {TERASKY}/composite-plural: {blueprint.plural}",
-        f"    {TERASKY}/composition-name: {blueprint.plural}.{GROUP}",
+        f"    {TERASKY}/composition-name: {composition_name(blueprint, api)}",
         "spec:",
         f"  type: {resource_type(blueprint)}",
         "  owner: ${{ values.owner | dump }}",
@@ -585,11 +590,13 @@ def skeleton_catalog_info(blueprint: Blueprint[Any]) -> str:
 # -- API entities: the XRDs as OpenAPI documents -------------------------------------------------
 
 
-def openapi(blueprint: Blueprint[Any], *, namespaced: bool) -> dict[str, Any]:
+def openapi(
+    blueprint: Blueprint[Any], *, namespaced: bool, api: ApiGroup = DEFAULT_API
+) -> dict[str, Any]:
     """The Kubernetes REST endpoints of the claim (or namespaced XR) and its schema."""
     from functions.generate import xrd
 
-    definition = xrd(blueprint, namespaced=namespaced)
+    definition = xrd(blueprint, namespaced=namespaced, api=api)
     version = definition["spec"]["versions"][0]
     kind = blueprint.kind if namespaced else blueprint.claim_kind
     plural = blueprint.plural if namespaced else blueprint.claim_plural
@@ -607,7 +614,7 @@ def openapi(blueprint: Blueprint[Any], *, namespaced: bool) -> dict[str, Any]:
         "type": "object",
         "required": ["apiVersion", "kind", "metadata", "spec"],
         "properties": {
-            "apiVersion": {"type": "string", "enum": [f"{GROUP}/{VERSION}"]},
+            "apiVersion": {"type": "string", "enum": [api.api_version]},
             "kind": {"type": "string", "enum": [kind]},
             "metadata": {
                 "type": "object",
@@ -626,7 +633,7 @@ def openapi(blueprint: Blueprint[Any], *, namespaced: bool) -> dict[str, Any]:
         "properties": {"items": {"type": "array", "items": resource}},
     }
     listed = {"content": {"application/json": {"schema": listed_schema}}}
-    base = f"/apis/{GROUP}/{VERSION}/namespaces/{{namespace}}/{plural}"
+    base = f"/apis/{api.api_version}/namespaces/{{namespace}}/{plural}"
     namespace_parameter = {"name": "namespace", "in": "path", "required": True,
                            "schema": {"type": "string"}}  # fmt: skip
     name_parameter = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -634,8 +641,8 @@ def openapi(blueprint: Blueprint[Any], *, namespaced: bool) -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
         "info": {
-            "title": f"{kind} ({GROUP}/{VERSION}, {mode})",
-            "version": VERSION,
+            "title": f"{kind} ({api.api_version}, {mode})",
+            "version": api.version,
             "description": (
                 f"{blueprint.description} Served by the XRD {definition['metadata']['name']}"
                 f" ({definition['apiVersion']}); composed by Paved."
@@ -685,10 +692,12 @@ def openapi(blueprint: Blueprint[Any], *, namespaced: bool) -> dict[str, Any]:
     }
 
 
-def api_entity(blueprint: Blueprint[Any], *, namespaced: bool) -> dict[str, Any]:
+def api_entity(
+    blueprint: Blueprint[Any], *, namespaced: bool, api: ApiGroup = DEFAULT_API
+) -> dict[str, Any]:
     from functions.generate import xrd
 
-    definition = xrd(blueprint, namespaced=namespaced)
+    definition = xrd(blueprint, namespaced=namespaced, api=api)
     kind = blueprint.kind if namespaced else blueprint.claim_kind
     mode = "namespaced XR" if namespaced else "claim"
     return {
@@ -709,10 +718,10 @@ def api_entity(blueprint: Blueprint[Any], *, namespaced: bool) -> dict[str, Any]
         },
         "spec": {
             "type": "openapi",
-            "lifecycle": _lifecycle(),
+            "lifecycle": _lifecycle(api),
             "owner": PLATFORM_OWNER,
             "system": SYSTEM,
-            "definition": _yaml(openapi(blueprint, namespaced=namespaced), header=False),
+            "definition": _yaml(openapi(blueprint, namespaced=namespaced, api=api), header=False),
         },
     }
 
@@ -764,16 +773,16 @@ def _yaml(document: dict[str, Any], *, header: bool = True) -> str:
     return (HEADER + text) if header else text
 
 
-def backstage_files() -> dict[str, str]:
+def backstage_files(api: ApiGroup = DEFAULT_API) -> dict[str, str]:
     files: dict[str, str] = {}
     for blueprint in BLUEPRINTS.values():
         folder = f"{ROOT}/templates/{slug(blueprint)}"
-        files[f"{folder}/template.yaml"] = _yaml(template(blueprint))
-        files[f"{folder}/skeleton/resource.yaml"] = skeleton_resource(blueprint)
-        files[f"{folder}/skeleton/catalog-info.yaml"] = skeleton_catalog_info(blueprint)
+        files[f"{folder}/template.yaml"] = _yaml(template(blueprint, api))
+        files[f"{folder}/skeleton/resource.yaml"] = skeleton_resource(blueprint, api)
+        files[f"{folder}/skeleton/catalog-info.yaml"] = skeleton_catalog_info(blueprint, api)
         for namespaced in (False, True):
             name = api_name(blueprint, namespaced=namespaced)
-            entity = api_entity(blueprint, namespaced=namespaced)
+            entity = api_entity(blueprint, namespaced=namespaced, api=api)
             files[f"{ROOT}/catalog/{name}.yaml"] = _yaml(entity)
     files[f"{ROOT}/catalog/system.yaml"] = _yaml(system_entity())
     registered = sorted(

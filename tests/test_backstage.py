@@ -20,7 +20,7 @@ from functions import backstage, simulate
 from functions.blueprints import BLUEPRINTS
 from functions.generate import generated_files, xrd
 from functions.kit import Blueprint, CommonParameters, Model
-from functions.kit.blueprint import GROUP, VERSION
+from functions.kit.blueprint import GROUP, VERSION, ApiGroup
 
 pytestmark = pytest.mark.skipif(
     not bs.schemas_available(),
@@ -363,10 +363,13 @@ def test_the_template_defaults_render_a_resource_the_xrd_accepts(
 
 
 def _examples() -> list[Path]:
+    """Every example of a blueprint served here (a plugin's examples are its own tests' business)."""
+    kinds = {kind for b in BLUEPRINTS.values() for kind in (b.kind, b.claim_kind)}
     return sorted(
         path
         for path in EXAMPLES.rglob("*.yaml")
         if str(yaml.safe_load(path.read_text()).get("apiVersion", "")).startswith(GROUP)
+        and yaml.safe_load(path.read_text()).get("kind") in kinds
     )
 
 
@@ -616,3 +619,24 @@ def test_a_model_field_named_like_a_template_field_is_refused() -> None:
     )
     with pytest.raises(ValueError, match="'owner' clashes"):
         backstage.template(clashing)
+
+
+def test_generating_for_another_api_group_uses_it_everywhere(tmp_path: Path) -> None:
+    api = ApiGroup("platform.acme.io", "v1beta1")
+    generated = backstage.backstage_files(api)
+    assert generated.items() <= generated_files(api).items()
+    bucket = BLUEPRINTS["XBucket"]
+    skeleton = tmp_path / "skeleton"
+    skeleton.mkdir()
+    for name in ("resource.yaml", "catalog-info.yaml"):
+        (skeleton / name).write_text(generated[f"backstage/templates/bucket/skeleton/{name}"])
+    rendered = render(bucket, with_defaults(bucket, "claim"), skeleton)
+    assert rendered["resource.yaml"]["apiVersion"] == "platform.acme.io/v1beta1"
+    annotations = rendered["catalog-info.yaml"]["metadata"]["annotations"]
+    assert annotations["terasky.backstage.io/claim-group"] == "platform.acme.io"
+    assert annotations["terasky.backstage.io/composition-name"] == "xbuckets.platform.acme.io"
+    template = yaml.safe_load(generated["backstage/templates/bucket/template.yaml"])
+    assert template["spec"]["lifecycle"] == "production"
+    api_entity = yaml.safe_load(generated["backstage/catalog/paved-bucket-claim.yaml"])
+    definition = yaml.safe_load(api_entity["spec"]["definition"])
+    assert "/apis/platform.acme.io/v1beta1/namespaces/{namespace}/buckets" in definition["paths"]

@@ -363,7 +363,7 @@ def test_the_template_defaults_render_a_resource_the_xrd_accepts(
 
 
 def _examples() -> list[Path]:
-    """Every example of a blueprint served here (a plugin's examples are its own tests' business)."""
+    """Every example of a blueprint served here (a plugin's examples: its own tests')."""
     kinds = {kind for b in BLUEPRINTS.values() for kind in (b.kind, b.claim_kind)}
     return sorted(
         path

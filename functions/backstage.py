@@ -449,6 +449,11 @@ def _access(path: list[str]) -> str:
     return out
 
 
+def _verbatim(text: str) -> str:
+    """Text that nunjucks must not interpret, should it ever contain template syntax."""
+    return f"{{% raw %}}{text}{{% endraw %}}" if re.search(r"\{[{%#]", text) else text
+
+
 def _is_block(schema: dict[str, Any]) -> bool:
     """An object written key by key (vs. a value written whole, as JSON)."""
     return schema.get("type") == "object" and bool(schema.get("properties"))
@@ -546,7 +551,7 @@ def skeleton_catalog_info(blueprint: Blueprint[Any], api: ApiGroup = DEFAULT_API
         f'  name: "{entity}"',
         "  namespace: ${{ values.namespace | dump }}",
         f'  title: "${{{{ values.name }}}} ({blueprint.claim_kind})"',
-        f"  description: {json.dumps(blueprint.description)}",
+        f"  description: {_verbatim(json.dumps(blueprint.description))}",
         f"  tags: [paved, crossplane, aws, {resource_type(blueprint)}]",
         "  annotations:",
         f'    backstage.io/kubernetes-id: "{entity}"',

@@ -640,3 +640,18 @@ def test_generating_for_another_api_group_uses_it_everywhere(tmp_path: Path) -> 
     api_entity = yaml.safe_load(generated["backstage/catalog/paved-bucket-claim.yaml"])
     definition = yaml.safe_load(api_entity["spec"]["definition"])
     assert "/apis/platform.acme.io/v1beta1/namespaces/{namespace}/buckets" in definition["paths"]
+
+
+def test_template_syntax_in_a_description_is_written_verbatim() -> None:
+    odd = Blueprint(
+        kind="XOdd",
+        claim_kind="Odd",
+        description="Renders ${{ values.name }} and {% raw %} literally.",
+        parameters=WidgetParameters,
+        status=Model,
+        compose=lambda xr, out: None,
+    )
+    text = backstage.skeleton_catalog_info(odd)
+    values = {"name": "x", "namespace": "team-a", "owner": "group:default/team-a", "mode": "claim"}
+    entity = yaml.safe_load(bs.ENVIRONMENT.from_string(text).render(values=values))
+    assert entity["metadata"]["description"] == odd.description

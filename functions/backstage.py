@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, get_args
 
 import yaml
+from pydantic import BaseModel, TypeAdapter
 
 from functions.blueprints import BLUEPRINTS
 from functions.kit.blueprint import DEFAULT_API, ApiGroup, Blueprint
@@ -111,6 +112,56 @@ def xrd_parameters(blueprint: Blueprint[Any]) -> dict[str, Any]:
     return parameters
 
 
+def form_parameters(blueprint: Blueprint[Any]) -> dict[str, Any]:
+    """The XRD's parameter schema with the model's defaults that a JSON schema cannot carry."""
+    return with_factory_defaults(blueprint.parameters, xrd_parameters(blueprint))
+
+
+def with_factory_defaults(model: type[BaseModel], schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` (a model's structural schema) with the defaults of `default_factory` fields.
+
+    Pydantic leaves those out of JSON schemas, so the XRD has none (the function applies them).
+    The form shows them, so that it opens with what a developer gets anyway: a cluster's
+    `default` node pool, its endpoint's `0.0.0.0/0`. A factory that makes a nested model is not
+    a default of its own: that model's fields carry theirs.
+    """
+    out = dict(schema)
+    properties = dict(out.get("properties", {}))
+    for name, field in model.model_fields.items():
+        key, annotation = field.alias or name, field.annotation
+        if key not in properties or annotation is None:
+            continue
+        nested = _model_in(annotation)
+        child = properties[key]
+        makes_object = nested is not None and child.get("type") == "object"
+        if field.default_factory is not None and not makes_object and "default" not in child:
+            value = TypeAdapter(annotation).dump_python(
+                field.default_factory(),  # type: ignore[call-arg]
+                mode="json",
+                by_alias=True,
+                exclude_none=True,
+            )
+            properties[key] = child = {**child, "default": value}
+        if makes_object and nested is not None:
+            properties[key] = with_factory_defaults(nested, child)
+        elif nested is not None and isinstance(child.get("items"), dict):
+            properties[key] = {**child, "items": with_factory_defaults(nested, child["items"])}
+    if properties:
+        out["properties"] = properties
+    return out
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds: itself, optional, or as list items."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
+
+
 def _is_hidden(blueprint: Blueprint[Any], field: str) -> bool:
     return (blueprint.kind, field) in HIDDEN or ("*", field) in HIDDEN
 
@@ -189,7 +240,7 @@ def form_schema(schema: dict[str, Any], name: str, *, optional: bool = False) ->
 
 def pages(blueprint: Blueprint[Any]) -> dict[str, dict[str, dict[str, Any]]]:
     """Model fields by form page: {page: {field: form schema}}, in model order."""
-    parameters = xrd_parameters(blueprint)
+    parameters = form_parameters(blueprint)
     required = set(parameters.get("required", ()))
     by_page: dict[str, dict[str, dict[str, Any]]] = {page: {} for page in PAGES}
     for field, schema in parameters["properties"].items():

@@ -6,12 +6,12 @@ from __future__ import annotations
 import copy
 import functools
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 import pytest
 import yaml
 from openapi_spec_validator import validate as validate_openapi
-from pydantic import Field
+from pydantic import BaseModel, Field
 from support import backstage as bs
 from support.compose import EXAMPLES, REPO, fatal_messages, run
 from support.crds import CRDCatalog
@@ -221,6 +221,8 @@ def _compare(path: str, xrd_schema: dict, form: dict, optional: bool) -> list[st
         expected, actual = xrd_schema.get(key), form.get(key)
         if key == "description" and optional and xrd_schema.get("required"):
             ok = actual is not None and actual.startswith(expected or "")  # says what turns it on
+        elif key == "default" and expected is None:
+            ok = True  # a default factory's: test_form_defaults_are_the_models
         else:
             ok = expected == actual
         if not ok:
@@ -268,6 +270,67 @@ def test_form_fields_carry_the_xrd_constraints_enums_and_defaults(kind: str) -> 
     pages = template_of(blueprint)["spec"]["parameters"]
     form_required = {name for page in pages for name in page.get("required", ())}
     assert required <= form_required
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next(filter(None, map(_model_in, get_args(annotation))), None)
+
+
+def effective_defaults(model: type[BaseModel]) -> dict[str, Any]:
+    """What the model fills in for every field left out (required nested models: theirs)."""
+    required = {name for name, field in model.model_fields.items() if field.is_required()}
+    out: dict[str, Any] = model.model_construct().model_dump(
+        mode="json", by_alias=True, exclude_none=True, exclude=required, warnings=False
+    )
+    for name in required:
+        field = model.model_fields[name]
+        nested = _model_in(field.annotation)
+        if nested is not None and get_origin(field.annotation) is not list:
+            out[field.alias or name] = effective_defaults(nested)
+    return out
+
+
+def _defaults_agree(path: str, model: type[BaseModel], xrd_schema: dict, form: dict) -> list[str]:
+    """Every form default is the XRD's, or where the XRD has none (a default factory), the
+    model's own; at every depth, list items too."""
+    errors = []
+    effective = effective_defaults(model)
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if key not in form.get("properties", {}):
+            continue
+        xrd_field, form_field = xrd_schema["properties"][key], form["properties"][key]
+        if "default" in xrd_field:
+            expected = xrd_field["default"]
+        else:
+            expected = effective.get(key) if "default" in form_field else None
+        if form_field.get("default") != expected:
+            errors.append(f"{path}.{key}: default {form_field.get('default')!r}, want {expected!r}")
+        nested = _model_in(field.annotation)
+        if nested is not None and "properties" in xrd_field:
+            errors += _defaults_agree(f"{path}.{key}", nested, xrd_field, form_field)
+        elif nested is not None and "items" in xrd_field:
+            errors += _defaults_agree(
+                f"{path}.{key}[]", nested, xrd_field["items"], form_field["items"]
+            )
+    return errors
+
+
+@pytest.mark.parametrize("kind", BLUEPRINT_IDS)
+def test_form_defaults_are_the_models(kind: str) -> None:
+    blueprint = BLUEPRINTS[kind]
+    fields = form_fields(template_of(blueprint))
+    form = {"properties": {k: v for k, v in fields.items() if k not in backstage.TEMPLATE_FIELDS}}
+    assert _defaults_agree(kind, blueprint.parameters, xrd_parameters(blueprint), form) == []
+
+
+def test_the_form_opens_with_a_clusters_default_node_pool_and_endpoint() -> None:
+    fields = form_fields(template_of(BLUEPRINTS["XCluster"]))
+    assert [pool["name"] for pool in fields["nodePools"]["default"]] == ["default"]
+    assert fields["endpoint"]["properties"]["publicCidrs"]["default"] == ["0.0.0.0/0"]
+    assert fields["nodePools"]["items"]["properties"]["instanceTypes"]["default"] == ["m7i.large"]
 
 
 def test_enums_get_a_widget_and_advanced_fields_stay_hidden_until_asked_for() -> None:
@@ -581,7 +644,14 @@ def test_a_new_blueprint_with_new_kinds_of_fields_gets_a_working_template(
         "flavour": "salted",
         "probe": {"depth": 3},
         "vpcPeering": False,
+        # default factories' values
+        "tags": {},
+        "rules": [],
+        "labels": {},
+        "sizes": [1, 2],
     }
+    form = {"properties": {k: v for k, v in fields.items() if k not in backstage.TEMPLATE_FIELDS}}
+    assert _defaults_agree("XWidget", WidgetParameters, xrd_parameters(WIDGET), form) == []
     full = {
         "flavour": "sour",
         "probe": {"depth": 9, "note": 'with "quotes", colons: and\nnewlines'},

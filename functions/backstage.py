@@ -529,7 +529,8 @@ def _lines(
     """YAML lines for one value: optional values only when given; a required block always."""
     pad, key = " " * indent, key or path[-1]
     if not _is_block(schema):
-        value = f"{pad}{key}: ${{{{ {_access(path)} | dump }}}}"
+        # JSON is YAML: lists and maps go in as pretty JSON, indented under their key for review.
+        value = f"{pad}{key}: ${{{{ {_access(path)} | dump(2) | indent({indent + 2}) }}}}"
         return [f"{{%- if {_given(path, schema)} %}}", value, "{%- endif %}"]
     inner_required = set(schema.get("required", ()))
     inner = [

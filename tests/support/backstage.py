@@ -140,8 +140,10 @@ class _NunjucksLike(jinja2.Environment):
         return super().getattr(obj, attribute)
 
 
-def _dump(value: Any) -> str:
-    """nunjucks' `dump`: JSON.stringify without spaces."""
+def _dump(value: Any, spaces: int | None = None) -> str:
+    """nunjucks' `dump(spaces)`: JSON.stringify(value, null, spaces)."""
+    if spaces:
+        return json.dumps(value, indent=spaces, ensure_ascii=False)
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
@@ -725,3 +729,50 @@ def test_template_syntax_in_a_description_is_written_verbatim() -> None:
     values = {"name": "x", "namespace": "team-a", "owner": "group:default/team-a", "mode": "claim"}
     entity = yaml.safe_load(bs.ENVIRONMENT.from_string(text).render(values=values))
     assert entity["metadata"]["description"] == odd.description
+
+
+NUNJUCKS = os.environ.get("PAVED_NUNJUCKS_DIR")  # a node_modules folder holding nunjucks
+RENDER_JS = """
+const nunjucks = require(process.argv[1] + '/nunjucks');
+const fs = require('fs');
+// As Backstage's SecureTemplater configures it for fetch:template.
+const env = new nunjucks.Environment(null, {
+  autoescape: false, tags: { variableStart: '${{', variableEnd: '}}' },
+});
+const cases = JSON.parse(fs.readFileSync(0, 'utf8'));
+process.stdout.write(JSON.stringify(cases.map(c => env.renderString(c.template, c.context))));
+"""
+
+
+@pytest.mark.skipif(
+    not NUNJUCKS or not shutil.which("node"),
+    reason="set PAVED_NUNJUCKS_DIR to a node_modules with nunjucks to compare with the real one",
+)
+def test_jinja_renders_the_skeletons_exactly_like_nunjucks() -> None:
+    cases, jinja = [], []
+    for blueprint in BLUEPRINTS.values():
+        fetch = template_of(blueprint)["spec"]["steps"][0]
+        forms = [
+            with_defaults(blueprint, mode, **{backstage.SHOW_ADVANCED: advanced})
+            for mode in MODES
+            for advanced in (False, True)
+        ]
+        for example in _examples():
+            document = yaml.safe_load(example.read_text())
+            if document["kind"] in (blueprint.kind, blueprint.claim_kind):
+                mode = "namespaced" if document["kind"] == blueprint.kind else "claim"
+                forms.append({**TEAM, backstage.MODE: mode, **document["spec"]["parameters"]})
+        folder = REPO / "backstage" / "templates" / backstage.slug(blueprint) / "skeleton"
+        for form in forms:
+            values = bs.step_values(fetch["input"]["values"], form)
+            for path in sorted(folder.iterdir()):
+                cases.append({"template": path.read_text(), "context": {"values": values}})
+                jinja.append(bs.render_skeleton(folder, values)[path.name])
+    result = subprocess.run(
+        ["node", "-e", RENDER_JS, NUNJUCKS or ""],
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(result.stdout) == jinja

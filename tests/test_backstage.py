@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
+import jsonschema
 import pytest
 import yaml
 from openapi_spec_validator import validate as validate_openapi
@@ -335,6 +336,22 @@ def test_the_form_opens_with_a_clusters_default_node_pool_and_endpoint() -> None
     assert [pool["name"] for pool in fields["nodePools"]["default"]] == ["default"]
     assert fields["endpoint"]["properties"]["publicCidrs"]["default"] == ["0.0.0.0/0"]
     assert fields["nodePools"]["items"]["properties"]["instanceTypes"]["default"] == ["m7i.large"]
+
+
+@pytest.mark.parametrize("advanced", [False, True], ids=["defaults", "advanced-defaults"])
+@pytest.mark.parametrize("kind", BLUEPRINT_IDS)
+def test_every_form_page_is_a_json_schema_its_defaults_satisfy(kind: str, advanced: bool) -> None:
+    """What the form validates before it lets a developer go on (react-jsonschema-form, draft 7):
+    opened with its defaults and the required answers, every page is satisfied."""
+    blueprint = BLUEPRINTS[kind]
+    values = with_defaults(blueprint, "claim", **{backstage.SHOW_ADVANCED: advanced})
+    for page in template_of(blueprint)["spec"]["parameters"]:
+        jsonschema.Draft7Validator.check_schema(page)
+        errors = [e.message for e in jsonschema.Draft7Validator(page).iter_errors(values)]
+        assert errors == [], page["title"]
+    first = template_of(blueprint)["spec"]["parameters"][0]
+    bad = {**values, backstage.NAME: "Orders_DB", "region": "Europe"}
+    assert len(list(jsonschema.Draft7Validator(first).iter_errors(bad))) == 2
 
 
 def test_enums_get_a_widget_and_advanced_fields_stay_hidden_until_asked_for() -> None:

@@ -510,17 +510,46 @@ def _is_block(schema: dict[str, Any]) -> bool:
     return schema.get("type") == "object" and bool(schema.get("properties"))
 
 
-def _given(path: list[str], schema: dict[str, Any]) -> str:
-    """The nunjucks condition under which the form sent a value worth writing.
+def _string(text: str) -> str:
+    """A string literal, the same in nunjucks and Jinja2."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
-    A block counts once all its required fields are given (or, without any, once one field is).
+
+def _differs(path: list[str], schema: dict[str, Any]) -> str:
+    """The form sent a value, other than the default (maps and lists compared as JSON)."""
+    value = _access(path)
+    if "default" not in schema:
+        return f"{value} is defined"
+    default = schema["default"]
+    if isinstance(default, bool):
+        other = f"{value} != {'true' if default else 'false'}"
+    elif isinstance(default, int | float):
+        other = f"{value} != {default!r}"
+    elif isinstance(default, str):
+        other = f"{value} != {_string(default)}"
+    else:  # JSON.stringify and the form keep the default's key order
+        compact = json.dumps(default, separators=(",", ":"), ensure_ascii=False)
+        other = f"({value} | dump) != {_string(compact)}"
+    return f"({value} is defined and {other})"
+
+
+def _given(path: list[str], schema: dict[str, Any], *, required: bool) -> str:
+    """The nunjucks condition under which a value is worth writing.
+
+    A value equal to its default is left out: the claim says what the developer chose, like a
+    hand-written one, and fields that only some shapes allow (a tenant cluster has no network)
+    stay out unless asked for. A block counts once all its required fields are given (or,
+    without any, once one field is); its required fields count once they are there at all.
     """
     if not _is_block(schema):
-        return f"{_access(path)} is defined"
+        return f"{_access(path)} is defined" if required else _differs(path, schema)
     children = schema["properties"]
-    required = [name for name in schema.get("required", ()) if name in children]
-    names, joiner = (required, " and ") if required else (list(children), " or ")
-    return "(" + joiner.join(_given([*path, name], children[name]) for name in names) + ")"
+    names = [name for name in schema.get("required", ()) if name in children]
+    if names:
+        given = [_given([*path, name], children[name], required=True) for name in names]
+        return "(" + " and ".join(given) + ")"
+    given = [_given([*path, name], sub, required=False) for name, sub in children.items()]
+    return "(" + " or ".join(given) + ")"
 
 
 def _lines(
@@ -531,25 +560,29 @@ def _lines(
     if not _is_block(schema):
         # JSON is YAML: lists and maps go in as pretty JSON, indented under their key for review.
         value = f"{pad}{key}: ${{{{ {_access(path)} | dump(2) | indent({indent + 2}) }}}}"
-        return [f"{{%- if {_given(path, schema)} %}}", value, "{%- endif %}"]
+        return [f"{{%- if {_given(path, schema, required=required)} %}}", value, "{%- endif %}"]
     inner_required = set(schema.get("required", ()))
+    children = schema["properties"]
     inner = [
         line
-        for child, sub in schema["properties"].items()
+        for child, sub in children.items()
         for line in _lines([*path, child], sub, indent + 2, required=child in inner_required)
     ]
     if not required:
-        return [f"{{%- if {_given(path, schema)} %}}", f"{pad}{key}:", *inner, "{%- endif %}"]
-    if any(_is_block(schema["properties"][child]) for child in inner_required):
-        return [f"{pad}{key}:", *inner]  # a required block inside is always written
-    children = schema["properties"].items()
-    nothing = " or ".join(_given([*path, child], sub) for child, sub in children)
-    return [f"{pad}{key}:{{% if not ({nothing}) %}} {{}}{{% endif %}}", *inner]
+        given = _given(path, schema, required=False)
+        return [f"{{%- if {given} %}}", f"{pad}{key}:", *inner, "{%- endif %}"]
+    if inner_required:
+        return [f"{pad}{key}:", *inner]  # the form requires those: the block is never empty
+    written = [
+        _given([*path, child], sub, required=child in inner_required)
+        for child, sub in children.items()
+    ]
+    return [f"{pad}{key}:{{% if not ({' or '.join(written)}) %}} {{}}{{% endif %}}", *inner]
 
 
 def skeleton_resource(blueprint: Blueprint[Any], api: ApiGroup = DEFAULT_API) -> str:
-    """The claim (or namespaced XR) in nunjucks: only the parameters the form sent are written."""
-    parameters = xrd_parameters(blueprint)
+    """The claim (or namespaced XR) in nunjucks: only what the developer chose is written."""
+    parameters = form_parameters(blueprint)
     spec_lines = _lines([], parameters, 2, required=True, key="parameters")
     lines = [
         f"# A {blueprint.claim_kind} requested through Backstage (Paved template"

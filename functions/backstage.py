@@ -184,8 +184,8 @@ def page_of(blueprint: Blueprint[Any], field: str, schema: dict[str, Any], requi
 
 
 _ACRONYMS = {
-    "arn": "ARN", "aws": "AWS", "az": "AZ", "cidr": "CIDR", "cidrs": "CIDRs", "db": "DB",
-    "dns": "DNS", "eks": "EKS", "gib": "GiB", "iam": "IAM", "id": "ID", "ids": "IDs",
+    "arn": "ARN", "aws": "AWS", "az": "AZ", "cidr": "CIDR", "cidrs": "CIDRs", "cpu": "CPU",
+    "db": "DB", "dns": "DNS", "eks": "EKS", "gib": "GiB", "iam": "IAM", "id": "ID", "ids": "IDs",
     "kms": "KMS", "nat": "NAT", "oidc": "OIDC", "rds": "RDS", "s3": "S3", "tls": "TLS",
     "url": "URL", "vpc": "VPC",
 }  # fmt: skip

@@ -672,7 +672,33 @@ def skeleton_catalog_info(blueprint: Blueprint[Any], api: ApiGroup = DEFAULT_API
         f"    - api:default/{api_name(blueprint, namespaced=False)}",
         "{%- endif %}",
     ]
+    for path, target in references(blueprint):
+        name = _access([*path, "name"])
+        lines += [
+            f"{{%- if {name} is defined %}}",
+            f'    - "resource:${{{{ values.namespace }}}}/${{{{ {name} }}}}-{slug(target)}"',
+            "{%- endif %}",
+        ]
     return SKELETON_HEADER + "\n".join(lines) + "\n"
+
+
+def references(blueprint: Blueprint[Any]) -> list[tuple[list[str], Blueprint[Any]]]:
+    """Parameters that name another Paved resource in the same namespace: an object field
+    `<claim kind>Ref` with a `name` (a database's `network.clusterRef`, a tenant's
+    `host.clusterRef`). Its entity depends on that one's."""
+    by_slug = {slug(other): other for other in BLUEPRINTS.values()}
+    found: list[tuple[list[str], Blueprint[Any]]] = []
+
+    def walk(path: list[str], schema: dict[str, Any]) -> None:
+        for name, child in (schema.get("properties") or {}).items():
+            target = by_slug.get(name.removesuffix("Ref").lower()) if name.endswith("Ref") else None
+            if target is not None and "name" in (child.get("properties") or {}):
+                found.append(([*path, name], target))
+            elif _is_block(child):
+                walk([*path, name], child)
+
+    walk([], xrd_parameters(blueprint))
+    return found
 
 
 # -- API entities: the XRDs as OpenAPI documents -------------------------------------------------

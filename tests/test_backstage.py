@@ -819,3 +819,19 @@ def test_jinja_renders_the_skeletons_exactly_like_nunjucks() -> None:
         check=True,
     )
     assert json.loads(result.stdout) == jinja
+
+
+def test_a_resource_placed_on_another_depends_on_it_in_the_catalog() -> None:
+    database = BLUEPRINTS["XDatabase"]
+    assert [(path, target.kind) for path, target in backstage.references(database)] == [
+        (["network", "clusterRef"], "XCluster")
+    ]
+    given = with_defaults(database, "claim", network={"clusterRef": {"name": "platform"}})
+    entity = render(database, given)["catalog-info.yaml"]
+    assert entity["spec"]["dependsOn"] == [
+        "api:default/paved-database-claim",
+        "resource:team-a/platform-cluster",
+    ]
+    by_vpc = render(database, with_defaults(database, "claim"))["catalog-info.yaml"]
+    assert by_vpc["spec"]["dependsOn"] == ["api:default/paved-database-claim"]
+    assert bs.entity_errors(entity) == []

@@ -231,6 +231,11 @@ def form_schema(schema: dict[str, Any], name: str, *, optional: bool = False) ->
         field["additionalProperties"] = form_schema(schema["additionalProperties"], "value")
     if isinstance(schema.get("items"), dict):
         field["items"] = form_schema(schema["items"], name.removesuffix("s") or name)
+    if optional and "minItems" in field and "default" not in field:
+        # react-jsonschema-form fills an array up to minItems with empty items, which then fail
+        # validation: an optional list would block the page. The XRD still enforces it.
+        at_least = field.pop("minItems")
+        field["description"] = f"{field.get('description', '')} At least {at_least}.".strip()
     if "enum" in schema:
         field["ui:widget"] = "radio" if len(schema["enum"]) <= 3 else "select"
     if schema.get("type") == "array" and field.get("items", {}).get("type") == "object":
@@ -519,7 +524,10 @@ def _differs(path: list[str], schema: dict[str, Any]) -> str:
     """The form sent a value, other than the default (maps and lists compared as JSON)."""
     value = _access(path)
     if "default" not in schema:
-        return f"{value} is defined"
+        if schema.get("type") == "array" or "additionalProperties" in schema:
+            # The form sends an untouched list as []: nothing chosen (it may need minItems).
+            return f"({_set(path)} and ({value} | length) > 0)"
+        return _set(path)
     default = schema["default"]
     if isinstance(default, bool):
         other = f"{value} != {'true' if default else 'false'}"
@@ -530,7 +538,13 @@ def _differs(path: list[str], schema: dict[str, Any]) -> str:
     else:  # JSON.stringify and the form keep the default's key order
         compact = json.dumps(default, separators=(",", ":"), ensure_ascii=False)
         other = f"({value} | dump) != {_string(compact)}"
-    return f"({value} is defined and {other})"
+    return f"({_set(path)} and {other})"
+
+
+def _set(path: list[str]) -> str:
+    """The form sent a value (`none` is what an emptied field can become)."""
+    value = _access(path)
+    return f"({value} is defined and {value} != none)"
 
 
 def _given(path: list[str], schema: dict[str, Any], *, required: bool) -> str:
@@ -542,7 +556,7 @@ def _given(path: list[str], schema: dict[str, Any], *, required: bool) -> str:
     without any, once one field is); its required fields count once they are there at all.
     """
     if not _is_block(schema):
-        return f"{_access(path)} is defined" if required else _differs(path, schema)
+        return _set(path) if required else _differs(path, schema)
     children = schema["properties"]
     names = [name for name in schema.get("required", ()) if name in children]
     if names:

@@ -214,8 +214,12 @@ def form_defaults(page: dict[str, Any], given: dict[str, Any] | None = None) -> 
 def _object_defaults(schema: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for name, child in (schema.get("properties") or {}).items():
+        if child.get("default") == {}:
+            continue  # react-jsonschema-form leaves an empty map out
         if "default" in child:
             out[name] = child["default"]
+        elif child.get("type") == "array":
+            out[name] = []  # react-jsonschema-form starts a list without a default empty
         elif child.get("type") == "object" and child.get("properties"):
             nested = _object_defaults(child)
             if nested:

@@ -17,7 +17,6 @@ from typing import Any
 
 import jinja2
 import jsonschema
-import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
@@ -201,7 +200,8 @@ def _compiled(text: str) -> jinja2.Template:
 def form_defaults(page: dict[str, Any], given: dict[str, Any] | None = None) -> dict[str, Any]:
     """What a form page sends untouched: every default, nested objects' too, and the fields
     revealed by a `dependencies` branch that matches the page's values (like react-jsonschema-form
-    computes its default form state). `given` values win over defaults."""
+    computes its default form state; test_backstage compares with the real one when it can).
+    `given` values win over defaults."""
     values = {**_object_defaults(page), **(given or {})}
     for toggle, dependency in (page.get("dependencies") or {}).items():
         for branch in dependency.get("oneOf", ()):
@@ -235,7 +235,3 @@ def properties(page: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
             for name, schema in branch["properties"].items():
                 if "enum" not in schema or "type" in schema:
                     yield name, schema
-
-
-def load_yaml(text: str) -> Any:
-    return yaml.safe_load(text)

@@ -95,8 +95,10 @@ def template(blueprint: Blueprint[Any], api: ApiGroup = DEFAULT_API) -> dict[str
                     "id": "register",
                     "name": "Register it in the catalog",
                     "action": "catalog:register",
-                    # The file only exists on the target branch once the pull request merges;
-                    # `optional` registers the location now and the catalog picks it up then.
+                    # The file only exists on the target branch once the pull request merges.
+                    # The catalog stores a location without reading it (catalog-backend's
+                    # DefaultLocationService); `optional` lets the dry run that follows fail, and
+                    # the catalog picks the entity up once merged.
                     "input": {"catalogInfoUrl": catalog_info_url, "optional": True},
                 },
             ],

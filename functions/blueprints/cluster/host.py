@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from functions.kit import ComposeError, Composite, Desired
+from functions.kit import ComposeError, Composite, Desired, read_status
 from functions.kit.composite import CLAIM_NAMESPACE_LABEL
 
 from .parameters import ClusterInfo, ClusterParameters
@@ -65,32 +65,25 @@ def find(
     if not found:
         raise ComposeError(field, f"no {wanted.where(name)}")
     resource = found[0]
-    spec = resource.get("spec") if isinstance(resource.get("spec"), dict) else {}
+    spec = _mapping(resource.get("spec"))
     try:
         parameters = ClusterParameters.model_validate(spec.get("parameters") or {})
     except ValidationError:
         raise ComposeError(field, f"{wanted.where(name)} has invalid spec.parameters") from None
-    status = resource.get("status") if isinstance(resource.get("status"), dict) else {}
-    xr_name = (spec.get("resourceRef") or {}).get("name") if wanted.kind == "Cluster" else name
+    status = _mapping(resource.get("status"))
+    xr_name = _mapping(spec.get("resourceRef")).get("name") if wanted.kind == "Cluster" else name
     return Cluster(
         xr_name=str(xr_name or ""),
         api_version=str(resource.get("apiVersion") or xr.api_version),
         parameters=parameters,
-        info=_info(status.get("cluster")),
+        # What this version of Paved knows of status.cluster; never a crash on odd data.
+        info=read_status(ClusterInfo, status.get("cluster")) or ClusterInfo(),
         ready=_ready(status),
     )
 
 
-def _info(cluster: Any) -> ClusterInfo:
-    """status.cluster, keeping only what this version of Paved knows (never a crash on odd data)."""
-    if not isinstance(cluster, dict):
-        return ClusterInfo()
-    known = {f.alias or name for name, f in ClusterInfo.model_fields.items()}
-    fields = {k: v for k, v in cluster.items() if k in known}
-    try:
-        return ClusterInfo.model_validate(fields)
-    except ValidationError:
-        return ClusterInfo()
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _ready(status: dict[str, Any]) -> bool:

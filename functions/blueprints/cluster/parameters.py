@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from functions.kit import CommonParameters, Model
+from functions.kit import CommonParameters, Model, cel, immutable, xrd_rules
 
 # EKS versions in standard support that Paved has been tested against; the newest is the default.
 SUPPORTED_VERSIONS = ("1.31", "1.32", "1.33", "1.34")
@@ -14,6 +14,7 @@ KubernetesVersion = Literal["1.31", "1.32", "1.33", "1.34"]
 DEFAULT_VERSION: KubernetesVersion = "1.34"
 
 LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
+DEFAULT_LOG_TYPES: tuple[LogType, ...] = ("api", "audit", "authenticator")
 TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
 # IAM roles and users can be EKS access entry principals.
@@ -187,24 +188,24 @@ DEDICATED_ONLY = ("network", "endpoint", "nodePools", "oidc", "logging")
 
 def _tenancy_rules() -> list[dict[str, str]]:
     rules = [
-        {
-            "rule": f"!has(self.{field}) || !has(self.isolation) || self.isolation == 'dedicated'",
-            "message": f"{field} is only for isolation dedicated: a tenant runs on its host's",
-            "fieldPath": f".{field}",
-        }
+        cel(
+            f"!has(self.{field}) || !has(self.isolation) || self.isolation == 'dedicated'",
+            f"{field} is only for isolation dedicated: a tenant runs on its host's",
+            field_path=f".{field}",
+        )
         for field in DEDICATED_ONLY
     ]
     rules += [
-        {
-            "rule": "has(self.host) == (has(self.isolation) && self.isolation != 'dedicated')",
-            "message": "host is required for isolation vcluster and namespace, and only for them",
-            "fieldPath": ".host",
-        },
-        {
-            "rule": "!has(self.quota) || (has(self.isolation) && self.isolation != 'dedicated')",
-            "message": "quota is only for isolation vcluster and namespace",
-            "fieldPath": ".quota",
-        },
+        cel(
+            "has(self.host) == (has(self.isolation) && self.isolation != 'dedicated')",
+            "host is required for isolation vcluster and namespace, and only for them",
+            field_path=".host",
+        ),
+        cel(
+            "!has(self.quota) || (has(self.isolation) && self.isolation != 'dedicated')",
+            "quota is only for isolation vcluster and namespace",
+            field_path=".quota",
+        ),
     ]
     return rules
 
@@ -212,7 +213,7 @@ def _tenancy_rules() -> list[dict[str, str]]:
 class ClusterParameters(CommonParameters):
     """What the Cluster should be."""
 
-    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": _tenancy_rules()})
+    model_config = ConfigDict(json_schema_extra=xrd_rules(*_tenancy_rules()))
 
     isolation: Isolation = Field(
         default="dedicated",
@@ -221,14 +222,7 @@ class ClusterParameters(CommonParameters):
             "a virtual cluster on a host Cluster (tenant is vCluster admin); namespace: a "
             "namespace on a host Cluster (cheapest, tenant restricted to it). Cannot change."
         ),
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {
-                    "rule": "self == oldSelf",
-                    "message": "isolation cannot change: create a new Cluster instead",
-                }
-            ]
-        },
+        json_schema_extra=xrd_rules(immutable("isolation")),
     )
     host: Host | None = Field(
         default=None, description="vcluster and namespace only: the Cluster to run on."
@@ -264,7 +258,7 @@ class ClusterParameters(CommonParameters):
         default=True, description="Encrypt Kubernetes Secrets with a composed, rotating KMS key."
     )
     logging: list[LogType] = Field(
-        default_factory=lambda: ["api", "audit", "authenticator"],
+        default_factory=lambda: list(DEFAULT_LOG_TYPES),
         description="Control-plane log types sent to CloudWatch.",
     )
 

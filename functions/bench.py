@@ -1,23 +1,38 @@
-"""`paved bench`: the real server over gRPC on loopback, against an empty function's floor.
+"""`paved bench`: the real server over gRPC on loopback, as Crossplane calls it, against a floor.
 
-Each scenario sends the same request bytes to an echo floor (an empty function served by the
-SDK's own runtime) and to Paved, so the ratio shows what composing costs on top of gRPC, the
-request's parsing and the response's serialization:
-- full compose: every request differs (its resourceVersion), so the response cache never hits;
-- steady state: the identical request again, as Crossplane sends it when nothing changed.
-Requests are fully observed: every composed resource exists with provider-shaped status, built by
-the reconcile replay. A workers run compares throughput of 1 and 2 server processes.
+The floor is an empty function (`response.to(req)`) served by the SDK's own runtime: gRPC, parsing
+the request and serializing a response. Every scenario sends Paved and the floor the same bytes, one
+call at a time on one connection, alternating between the two in small batches so that other work
+on the machine weighs on both alike; the ratio of the p50s is what composing costs on top.
+
+Requests are what Crossplane sends: fully observed (every composed resource present with
+provider-shaped status, built by the reconcile replay), every map (each Struct's fields, the
+resources) in a fresh random order on every call as Go's protobuf marshalling does, and tagged as
+Crossplane tags them (the SHA-256 of the request's deterministic marshalling).
+
+- steady state: the same state again and again (fresh map order each time);
+- churned: the observed status changes on every call (resourceVersions, a condition's
+  lastTransitionTime), so the response cache never hits; the composed resources stay the same;
+- every resource changed: the XR's tags change on every call, so every taggable resource differs;
+- byte-identical: the same bytes again (what Crossplane never sends, for comparison).
+
+The replicas table runs N servers behind one client channel balancing round-robin over their
+addresses, as Crossplane's channel does over a function's pods, with several calls in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import random
 import statistics
+import struct
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,19 +42,91 @@ import yaml
 from crossplane.function import response
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
+from google.protobuf import message as protobuf_message
+from google.protobuf import struct_pb2
 
 from functions import simulate
 from functions.blueprints import BLUEPRINTS
 from functions.runner import FunctionRunner
 from functions.server import V1_SERVICE, free_port
+from functions.structs import length_delimited
 
 METHOD = f"/{V1_SERVICE}/RunFunction"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # A few MB of headroom over the SDK's default so the largest fully observed states fit.
 MESSAGE_LIMIT_MB = 16
+TARGET_STEADY = 1.3
+TARGET_COMPOSE = 3.0
 
 
-# -- the workloads ----------------------------------------------------------------------------
+# -- requests as Crossplane sends them ---------------------------------------------------------
+
+
+def go_marshal(message: protobuf_message.Message, rng: random.Random) -> bytes:
+    """`message` serialized with every map's entries in a random order, as Go's marshalling does."""
+    name = message.DESCRIPTOR.full_name
+    if name == "google.protobuf.Struct":
+        return _struct(message, rng)  # type: ignore[arg-type]
+    if name == "google.protobuf.Value":
+        return _value(message, rng)  # type: ignore[arg-type]
+    out = []
+    for field, value in message.ListFields():
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            value_field = field.message_type.fields_by_name["value"]
+            items = list(value.items())
+            rng.shuffle(items)
+            for key, item in items:
+                encoded = (
+                    go_marshal(item, rng) if value_field.message_type is not None else bytes(item)
+                )
+                entry = length_delimited(1, key.encode()) + length_delimited(2, encoded)
+                out.append(length_delimited(field.number, entry))
+        elif field.message_type is not None:
+            items = value if field.is_repeated else [value]
+            out.extend(length_delimited(field.number, go_marshal(item, rng)) for item in items)
+        else:  # a scalar: protobuf's own encoding of that one field
+            alone = type(message)()
+            if field.is_repeated:
+                getattr(alone, field.name).extend(value)
+            else:
+                setattr(alone, field.name, value)
+            out.append(alone.SerializeToString())
+    return b"".join(out)
+
+
+def _struct(message: struct_pb2.Struct, rng: random.Random) -> bytes:
+    items = list(message.fields.items())
+    rng.shuffle(items)
+    return b"".join(
+        length_delimited(1, length_delimited(1, k.encode()) + length_delimited(2, _value(v, rng)))
+        for k, v in items
+    )
+
+
+def _value(value: struct_pb2.Value, rng: random.Random) -> bytes:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return length_delimited(3, value.string_value.encode())
+    if kind == "number_value":
+        return b"\x11" + struct.pack("<d", value.number_value)
+    if kind == "bool_value":
+        return b"\x20\x01" if value.bool_value else b"\x20\x00"
+    if kind == "struct_value":
+        return length_delimited(5, _struct(value.struct_value, rng))
+    if kind == "list_value":
+        items = b"".join(length_delimited(1, _value(v, rng)) for v in value.list_value.values)
+        return length_delimited(6, items)
+    return b"\x08\x00"  # null
+
+
+def crossplane_tagged(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionRequest:
+    """`req` tagged as Crossplane tags it: SHA-256 of its deterministic marshalling, untagged."""
+    tagged = fnv1.RunFunctionRequest()
+    tagged.CopyFrom(req)
+    tagged.ClearField("meta")
+    tag = hashlib.sha256(tagged.SerializeToString(deterministic=True)).hexdigest()
+    tagged.meta.tag = tag
+    return tagged
 
 
 @dataclass(frozen=True)
@@ -52,20 +139,85 @@ class Workload:
     def resources(self) -> int:
         return len(self.request.observed.resources)
 
-    def steady(self) -> bytes:
-        return self.request.SerializeToString(deterministic=True)
+    @property
+    def label(self) -> str:
+        return f"{self.kind} ({self.resources} resources)"
 
-    def changing(self, count: int) -> list[bytes]:
-        """`count` requests differing only in the XR's resourceVersion: each one a full compose."""
-        variants = []
+    def identical(self, count: int) -> list[bytes]:
+        return [crossplane_tagged(self.request).SerializeToString(deterministic=True)] * count
+
+    def steady(self, count: int, seed: int = 1) -> list[bytes]:
+        """The same state `count` times, in fresh map orders (a few dozen, taken in turn)."""
+        rng = random.Random(seed)
+        req = crossplane_tagged(self.request)
+        orders = [go_marshal(req, rng) for _ in range(min(count, _MAP_ORDERS))]
+        return [orders[index % len(orders)] for index in range(count)]
+
+    def churned(self, count: int, seed: int = 2) -> list[bytes]:
+        """`count` requests whose observed status changes on every call."""
         req = fnv1.RunFunctionRequest()
         req.CopyFrom(self.request)
-        metadata = req.observed.composite.resource.fields["metadata"].struct_value
-        for index in range(count):
-            metadata.fields["resourceVersion"].string_value = str(100000 + index)
-            req.meta.tag = f"bench-{index}"
-            variants.append(req.SerializeToString(deterministic=True))
-        return variants
+        names = sorted(req.observed.resources)
+        req.observed.composite.resource["metadata"]["resourceVersion"] = _PLACEHOLDER
+        for name in names:
+            req.observed.resources[name].resource["metadata"]["resourceVersion"] = _PLACEHOLDER
+        changed = req.observed.resources[names[-1]].resource
+        if "status" in changed and "conditions" in changed["status"]:
+            changed["status"]["conditions"][0]["lastTransitionTime"] = _TIME_PLACEHOLDER
+
+        def substitutions(index: int) -> list[tuple[bytes, bytes]]:
+            moment = f"2026-01-01T{index // 3600 % 24:02d}:{index // 60 % 60:02d}:{index % 60:02d}Z"
+            return [
+                (_PLACEHOLDER.encode(), b"%08d" % (10_000_000 + index)),
+                (_TIME_PLACEHOLDER.encode(), moment.encode()),
+            ]
+
+        return _variants(req, count, substitutions, random.Random(seed))
+
+    def retagged(self, count: int, seed: int = 3) -> list[bytes]:
+        """`count` requests whose XR tags change on every call: every taggable resource changes."""
+        req = fnv1.RunFunctionRequest()
+        req.CopyFrom(self.request)
+        req.observed.composite.resource["spec"]["parameters"]["tags"] = {"bench-run": _PLACEHOLDER}
+
+        def substitutions(index: int) -> list[tuple[bytes, bytes]]:
+            return [(_PLACEHOLDER.encode(), b"%08d" % (10_000_000 + index))]
+
+        return _variants(req, count, substitutions, random.Random(seed))
+
+
+_MAP_ORDERS = 24
+_PLACEHOLDER = "x7placeh"  # 8 characters, like the values that replace it
+_TIME_PLACEHOLDER = "x7placeholder-time-x"  # 20 characters, like 2026-01-01T00:00:00Z
+_TAG_PLACEHOLDER = "f" * 64
+
+
+def _variants(
+    req: fnv1.RunFunctionRequest,
+    count: int,
+    substitutions: Callable[[int], list[tuple[bytes, bytes]]],
+    rng: random.Random,
+) -> list[bytes]:
+    """`count` variants of `req` in fresh map orders, each with its substitutions and its tag.
+
+    Deep-shuffling a large request in Python takes tens of milliseconds, so a few dozen map orders
+    are drawn and the changing values are substituted into them (same lengths, so the wire format
+    stays valid); each variant then gets its own Crossplane tag.
+    """
+    template = fnv1.RunFunctionRequest()
+    template.CopyFrom(req)
+    template.meta.tag = _TAG_PLACEHOLDER
+    orders = [go_marshal(template, rng) for _ in range(min(count, _MAP_ORDERS))]
+    variants = []
+    for index in range(count):
+        data = orders[index % len(orders)]
+        for old, new in substitutions(index):
+            data = data.replace(old, new)
+        untagged = fnv1.RunFunctionRequest.FromString(data)
+        untagged.ClearField("meta")
+        tag = hashlib.sha256(untagged.SerializeToString(deterministic=True)).hexdigest()
+        variants.append(data.replace(_TAG_PLACEHOLDER.encode(), tag.encode()))
+    return variants
 
 
 def _example_documents() -> Iterator[tuple[str, dict[str, Any]]]:
@@ -102,6 +254,18 @@ def workloads() -> dict[str, Workload]:
 
 def largest(found: dict[str, Workload]) -> Workload:
     return max(found.values(), key=lambda w: (w.resources, w.kind))
+
+
+def with_viewers(workload: Workload, viewers: int) -> Workload:
+    """XCluster with `viewers` more access entries (two resources each), fully observed."""
+    xr = simulate.lookup(workload.request.observed.composite.resource)
+    xr.pop("status", None)
+    access = xr["spec"]["parameters"].setdefault("access", {})
+    access["viewers"] = [
+        f"arn:aws:iam::123456789012:role/viewer-{index}" for index in range(viewers)
+    ]
+    request = simulate.fully_observed(FunctionRunner(cache_bytes=0).run, xr)
+    return Workload(workload.kind, workload.example, request)
 
 
 # -- servers ----------------------------------------------------------------------------------
@@ -179,6 +343,14 @@ def echo_command(address: str) -> list[str]:
     return [sys.executable, "-m", "functions.bench", "echo", address]
 
 
+def cache_misses(metrics_address: str) -> int:
+    with urllib.request.urlopen(f"http://{metrics_address}/metrics", timeout=5) as rsp:
+        for line in rsp.read().decode().splitlines():
+            if line.startswith('paved_cache_requests_total{result="miss"}'):
+                return int(float(line.split()[-1]))
+    return 0
+
+
 # -- clients ----------------------------------------------------------------------------------
 
 
@@ -187,8 +359,6 @@ def _options() -> list[tuple[str, Any]]:
     return [
         ("grpc.max_receive_message_length", limit),
         ("grpc.max_send_message_length", limit),
-        # One connection per channel object: the workers run needs several connections.
-        ("grpc.use_local_subchannel_pool", 1),
     ]
 
 
@@ -207,105 +377,139 @@ class Measurement:
     requests: int
     p50_ms: float
     p99_ms: float
-    per_second: float
 
 
-def measure(name: str, address: str, requests: list[bytes], warmup: int = 30) -> Measurement:
-    """Sequential calls, one at a time: latency, and the throughput of one client."""
-    with _channel(address) as channel:
-        call = _call(channel)
-        for payload in requests[:warmup]:
-            _check(call(payload, timeout=30))
-        timings = []
-        started = time.perf_counter()
-        for payload in requests:
-            before = time.perf_counter()
-            call(payload, timeout=30)
-            timings.append(time.perf_counter() - before)
-        elapsed = time.perf_counter() - started
-    timings.sort()
-    return Measurement(
-        name,
-        len(timings),
-        statistics.median(timings) * 1000,
-        timings[min(len(timings) - 1, int(len(timings) * 0.99))] * 1000,
-        len(timings) / elapsed,
+def _summary(name: str, timings: list[float]) -> Measurement:
+    timings = sorted(timings)
+    p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
+    return Measurement(name, len(timings), statistics.median(timings) * 1000, p99 * 1000)
+
+
+def measure_pair(
+    name: str, floor_call: Any, paved_call: Any, requests: list[bytes], batch: int = 25
+) -> tuple[Measurement, Measurement]:
+    """Sequential calls on one connection each, alternating floor and Paved every `batch` calls."""
+    floor_timings: list[float] = []
+    paved_timings: list[float] = []
+    for start in range(0, len(requests), batch):
+        chunk = requests[start : start + batch]
+        for call, timings in ((floor_call, floor_timings), (paved_call, paved_timings)):
+            for payload in chunk:
+                before = time.perf_counter()
+                call(payload, timeout=30)
+                timings.append(time.perf_counter() - before)
+    return _summary(f"echo floor, same bytes as: {name}", floor_timings), _summary(
+        name, paved_timings
     )
 
 
-def _check(payload: bytes) -> None:
-    rsp = fnv1.RunFunctionResponse.FromString(payload)
+def _check(raw: bytes) -> None:
+    rsp = fnv1.RunFunctionResponse.FromString(raw)
     fatal = [r.message for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
     if fatal:
-        raise RuntimeError(f"the benchmark request failed: {fatal[0]}")
+        raise RuntimeError(f"the benchmark request is refused: {fatal[0]}")
 
 
-async def _throughput(
-    address: str, requests: list[bytes], seconds: float, concurrency: int
-) -> float:
-    channels = [
-        grpc.aio.insecure_channel(address, options=[*_options(), ("paved.bench.channel", index)])
-        for index in range(concurrency)
-    ]
-    calls = [_call(channel) for channel in channels]
-    done = 0
-    deadline = time.perf_counter() + seconds
+async def _load(
+    target: str, requests: list[bytes], seconds: float, in_flight: int
+) -> tuple[float, float]:
+    """(requests per second, p50 ms) with `in_flight` calls at once on one round-robin channel."""
+    options = [*_options(), ("grpc.lb_policy_name", "round_robin")]
+    async with grpc.aio.insecure_channel(target, options=options) as channel:
+        call = channel.unary_unary(METHOD, request_serializer=None, response_deserializer=None)
+        await asyncio.gather(*(call(requests[i], timeout=30) for i in range(in_flight * 2)))
+        timings: list[float] = []
+        deadline = time.perf_counter() + seconds
 
-    async def client(index: int) -> None:
-        nonlocal done
-        position = index
-        while time.perf_counter() < deadline:
-            await calls[index](requests[position % len(requests)], timeout=30)
-            position += concurrency
-            done += 1
+        async def client(index: int) -> None:
+            position = index
+            while time.perf_counter() < deadline:
+                before = time.perf_counter()
+                await call(requests[position % len(requests)], timeout=30)
+                timings.append(time.perf_counter() - before)
+                position += in_flight
 
-    for index in range(concurrency):  # connect every channel before the clock starts
-        await calls[index](requests[0], timeout=30)
-    started = time.perf_counter()
-    deadline = started + seconds
-    await asyncio.gather(*(client(index) for index in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    for channel in channels:
-        await channel.close()
-    return done / elapsed
-
-
-def throughput(address: str, requests: list[bytes], seconds: float, concurrency: int = 16) -> float:
-    """Requests per second with `concurrency` calls in flight on as many connections."""
-    return asyncio.run(_throughput(address, requests, seconds, concurrency))
+        started = time.perf_counter()
+        await asyncio.gather(*(client(index) for index in range(in_flight)))
+        elapsed = time.perf_counter() - started
+    return len(timings) / elapsed, statistics.median(timings) * 1000
 
 
 # -- the run ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
+class Row:
+    measurement: Measurement
+    floor: Measurement
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.measurement.p50_ms / self.floor.p50_ms
+
+
+@dataclass
 class Report:
-    rows: list[tuple[Measurement, Measurement]]  # (measurement, its floor)
-    workers: tuple[float, float] | None
+    rows: list[Row]
+    replicas: list[tuple[int, int, float, float]]  # (servers, in flight, req/s, p50 ms)
+    per_resource: list[tuple[int, float]]  # (resources, µs of compose per resource)
     largest: Workload
+    steady_misses: int = 0
 
     def table(self) -> str:
         lines = [
-            "| scenario | requests | p50 ms | p99 ms | req/s (1 client) | p50 / floor |",
+            "| scenario | calls | p50 ms | p99 ms | floor p50 ms | p50 / floor |",
             "|---|---:|---:|---:|---:|---:|",
         ]
-        for row, floor in self.rows:
-            ratio = row.p50_ms / floor.p50_ms
+        for row in self.rows:
+            m = row.measurement
             lines.append(
-                f"| {row.name} | {row.requests} | {row.p50_ms:.3f} | {row.p99_ms:.3f} "
-                f"| {row.per_second:.0f} | {ratio:.2f}x |"
+                f"| {m.name}{row.note} | {m.requests} | {m.p50_ms:.3f} | {m.p99_ms:.3f} "
+                f"| {row.floor.p50_ms:.3f} | {row.ratio:.2f}x |"
             )
-        if self.workers:
-            one, two = self.workers
-            lines.append("")
-            lines.append(
-                f"Workers ({self.largest.kind} full compose, 16 concurrent calls): "
-                f"1 worker {one:.0f} req/s, 2 workers {two:.0f} req/s, {two / one:.2f}x"
-            )
+        if self.per_resource:
+            lines += [
+                "",
+                "| composed resources | compose cost per resource (µs, p50) |",
+                "|---:|---:|",
+            ]
+            lines += [f"| {count} | {cost:.1f} |" for count, cost in self.per_resource]
+        if self.replicas:
+            lines += [
+                "",
+                f"| replicas (servers behind one round-robin channel) | calls in flight "
+                f"| req/s, {self.largest.kind} churned | p50 ms |",
+                "|---:|---:|---:|---:|",
+            ]
+            lines += [
+                f"| {servers} | {in_flight} | {rate:.0f} | {p50:.2f} |"
+                for servers, in_flight, rate, p50 in self.replicas
+            ]
+        lines += ["", *self.verdicts()]
         return "\n".join(lines)
 
+    def verdicts(self) -> list[str]:
+        out = []
+        big = self.largest.label
+        for row in self.rows:
+            name = row.measurement.name
+            if not name.startswith(big):
+                continue
+            if "steady state" in name:
+                grew = f", cache misses while measured: {self.steady_misses}"
+                out.append(_verdict("steady state", row.ratio, TARGET_STEADY) + grew)
+            elif "churned" in name:
+                out.append(_verdict("full compose, churned", row.ratio, TARGET_COMPOSE))
+        return out
 
-def run(requests: int = 400, workers_seconds: float = 5.0, workers: bool = True) -> Report:
+
+def _verdict(what: str, ratio: float, target: float) -> str:
+    met = "met" if ratio <= target else "NOT met"
+    return f"{what}: {ratio:.2f}x the floor (target <= {target}x): {met}"
+
+
+def run(requests: int = 400, scaling_seconds: float = 4.0, scaling: bool = True) -> Report:
     from crossplane.function import logging
 
     logging.configure(logging.Level.DISABLED)  # the in-process replay that builds the workloads
@@ -316,34 +520,104 @@ def run(requests: int = 400, workers_seconds: float = 5.0, workers: bool = True)
     big = largest(found)
     if big not in chosen:
         chosen.append(big)
-    rows: list[tuple[Measurement, Measurement]] = []
+    rows: list[Row] = []
     echo_address = f"127.0.0.1:{free_port()}"
     paved_address = f"127.0.0.1:{free_port()}"
-    probe = chosen[0].steady()
+    metrics_address = f"127.0.0.1:{free_port()}"
+    probe = chosen[0].identical(1)[0]
+    steady_misses = 0
     with (
         server(echo_command(echo_address), echo_address, probe),
-        server(paved_command(paved_address), paved_address, probe),
+        server(
+            paved_command(paved_address, f"--metrics-address={metrics_address}"),
+            paved_address,
+            probe,
+        ),
+        _channel(echo_address) as echo_channel,
+        _channel(paved_address) as paved_channel,
     ):
+        floor_call, paved_call = _call(echo_channel), _call(paved_channel)
         for workload in chosen:
-            label = f"{workload.kind} ({workload.resources} resources)"
-            steady = workload.steady()
-            floor = measure(f"echo floor, {label} request", echo_address, [steady] * requests)
-            full = measure(f"{label} full compose", paved_address, workload.changing(requests))
-            same = measure(f"{label} steady state", paved_address, [steady] * requests)
-            rows += [(floor, floor), (full, floor), (same, floor)]
-    measured_workers = None
-    if workers:
-        variants = big.changing(2000)
-        rates = []
-        for count in (1, 2):
-            address = f"127.0.0.1:{free_port()}"
-            # No cache: every request is a full compose whatever the client sends twice.
-            command = paved_command(address, f"--workers={count}", "--cache-size-mb=0")
-            with server(command, address, probe):
-                throughput(address, variants[:200], 0.5)
-                rates.append(throughput(address, variants, workers_seconds))
-        measured_workers = (rates[0], rates[1])
-    return Report(rows, measured_workers, big)
+            label = workload.label
+            scenarios = [
+                (f"{label} steady state (same state, fresh map order)", workload.steady(requests)),
+                (f"{label} byte-identical repeat", workload.identical(requests)),
+                (f"{label} full compose, churned status", workload.churned(requests)),
+                (f"{label} full compose, every resource changed", workload.retagged(requests)),
+            ]
+            for name, payloads in scenarios:
+                _check(paved_call(payloads[0], timeout=30))
+                for payload in payloads[:30]:  # warm-up
+                    floor_call(payload, timeout=30)
+                    paved_call(payload, timeout=30)
+                misses = cache_misses(metrics_address)
+                floor, paved = measure_pair(name, floor_call, paved_call, payloads)
+                if workload is big and "steady state" in name:
+                    steady_misses = cache_misses(metrics_address) - misses
+                rows.append(Row(paved, floor))
+    per_resource = _per_resource(found, big)
+    replicas = _replicas(big, scaling_seconds) if scaling else []
+    return Report(rows, replicas, per_resource, big, steady_misses)
+
+
+def _per_resource(found: dict[str, Workload], big: Workload) -> list[tuple[int, float]]:
+    """In-process compose time per composed resource, churned requests, at several sizes."""
+    sizes = [found[k] for k in ("XBucket",) if k in found]
+    if big.kind == "XCluster":
+        sizes += [big, with_viewers(big, 60), with_viewers(big, 120)]
+    out = []
+    for workload in sizes:
+        runner = FunctionRunner(cache_bytes=0)
+        payloads = workload.churned(120)
+        for payload in payloads[:20]:
+            runner.run_bytes(payload)
+        timings = []
+        for payload in payloads[20:]:
+            before = time.perf_counter()
+            runner.run_bytes(payload)
+            timings.append(time.perf_counter() - before)
+        out.append((workload.resources, statistics.median(timings) * 1e6 / workload.resources))
+    return out
+
+
+def _replicas(big: Workload, seconds: float) -> list[tuple[int, int, float, float]]:
+    """N servers behind one round-robin channel (ipv4:a,b,...), cache off: every call composes."""
+    payloads = big.churned(400, seed=4)
+    probe = payloads[0]
+    results = []
+    for count in (1, 2):
+        addresses = [f"127.0.0.1:{free_port()}" for _ in range(count)]
+        with contextlib.ExitStack() as stack:
+            for address in addresses:
+                command = paved_command(address, "--cache-size-mb=0")
+                stack.enter_context(server(command, address, probe))
+            target = "ipv4:" + ",".join(addresses)
+            for in_flight in (1, 8):
+                rate, p50 = asyncio.run(_load(target, payloads, seconds, in_flight))
+                results.append((count, in_flight, rate, p50))
+    return results
+
+
+def profile(requests: int = 300) -> str:
+    """cProfile of churned full composes of the largest blueprint, in process."""
+    import cProfile
+    import io
+    import pstats
+
+    big = largest(workloads())
+    runner = FunctionRunner(cache_bytes=0)
+    payloads = big.churned(requests + 20)
+    for payload in payloads[:20]:
+        runner.run_bytes(payload)
+    profiler = cProfile.Profile()
+    compose: Callable[[bytes], bytes] = runner.run_bytes
+    profiler.enable()
+    for payload in payloads[20:]:
+        compose(payload)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+    return out.getvalue()
 
 
 if __name__ == "__main__":

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging as pylogging
-import os
 import re
+import ssl
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,13 +20,7 @@ from functions.blueprints import REGISTRY
 from functions.kit.blueprint import DEFAULT_API, ApiGroup
 from functions.package import package_group
 from functions.runner import DEFAULT_CACHE_MEGABYTES, DEFAULT_TTL_SECONDS, FunctionRunner
-from functions.server import (
-    GRACE_PERIOD_SECONDS,
-    free_port,
-    serve_async,
-    supervise,
-    worker_command,
-)
+from functions.server import DEFAULT_MAX_CONCURRENT_CALLS, GRACE_PERIOD_SECONDS, serve_async
 from functions.version import version
 
 
@@ -50,14 +44,6 @@ main.add_command(package_group)
     help="Seconds Crossplane may cache a response (a Composition's input can override it).",
 )
 @click.option(
-    "--workers",
-    type=click.IntRange(1, 256),
-    default=1,
-    show_default=True,
-    envvar="WORKERS",
-    help="Serve from this many processes on one port (SO_REUSEPORT); use one per core.",
-)
-@click.option(
     "--metrics-address",
     envvar="METRICS_ADDRESS",
     help="Serve Prometheus metrics at http://ADDRESS/metrics, e.g. 0.0.0.0:8080.",
@@ -68,7 +54,15 @@ main.add_command(package_group)
     default=DEFAULT_CACHE_MEGABYTES,
     show_default=True,
     envvar="CACHE_SIZE_MB",
-    help="Memory for memoised responses per worker (0 disables the cache).",
+    help="Memory for memoised responses (0 disables the cache).",
+)
+@click.option(
+    "--max-concurrent-calls",
+    type=click.IntRange(1, 10000),
+    default=DEFAULT_MAX_CONCURRENT_CALLS,
+    show_default=True,
+    envvar="MAX_CONCURRENT_CALLS",
+    help="Calls accepted at once; more get RESOURCE_EXHAUSTED at once (bounds memory).",
 )
 @click.option(
     "--grace-period",
@@ -76,7 +70,7 @@ main.add_command(package_group)
     default=GRACE_PERIOD_SECONDS,
     show_default=True,
     envvar="GRACE_PERIOD",
-    help="Seconds in-flight calls may take to finish after SIGTERM.",
+    help="Seconds accepted calls may take to finish after SIGTERM.",
 )
 def serve(
     *,
@@ -87,35 +81,33 @@ def serve(
     max_recv_message_size: int,
     max_send_message_size: int | None,
     response_ttl: int,
-    workers: int,
     metrics_address: str | None,
     cache_size_mb: int,
+    max_concurrent_calls: int,
     grace_period: float,
 ) -> None:
     """Serve the composition function over gRPC (what Crossplane calls)."""
     logging.configure(level=logging.Level.DEBUG if debug else logging.Level.INFO)
-    if not insecure and not tls_certs_dir:
-        raise click.UsageError(
-            "no TLS certificates: pass --tls-certs-dir (or TLS_SERVER_CERTS_DIR), or --insecure "
-            "to serve without TLS"
-        )
-    if workers > 1:
-        sys.exit(_serve_workers(workers, address, metrics_address, locals()))
     send = max_send_message_size or max_recv_message_size
+    problem = serve_settings_problem(
+        tls_certs_dir=tls_certs_dir,
+        insecure=insecure,
+        max_recv_message_size=max_recv_message_size,
+        max_send_message_size=max_send_message_size,
+        metrics_address=metrics_address,
+    )
+    if problem:
+        raise click.ClickException(problem)
     options = [
         ("grpc.max_receive_message_length", max_recv_message_size * 1024 * 1024),
         ("grpc.max_send_message_length", send * 1024 * 1024),
-        # Only workers of one `--workers N` share a port; otherwise a second server must fail.
-        ("grpc.so_reuseport", 1 if os.environ.get(WORKER_ENV) else 0),
+        # A second server on the same port must fail, not share it.
+        ("grpc.so_reuseport", 0),
     ]
     observer = None
-    snapshot_address = os.environ.get(SNAPSHOT_ENV)
-    if metrics_address or snapshot_address:
+    if metrics_address:
         observer = metrics.Metrics()
-        if metrics_address:
-            metrics.serve_metrics(metrics_address, observer)
-        if snapshot_address:
-            metrics.serve_snapshot(snapshot_address, observer)
+        metrics.serve_metrics(metrics_address, observer)
     runner = FunctionRunner(
         ttl_seconds=response_ttl,
         cache_bytes=cache_size_mb * 1024 * 1024,
@@ -131,43 +123,69 @@ def serve(
             insecure=insecure,
             options=options,
             grace_seconds=grace_period,
+            max_concurrent_calls=max_concurrent_calls,
+            in_flight=observer.in_flight if observer else None,
         )
     )
 
 
-WORKER_ENV = "PAVED_WORKER"
-SNAPSHOT_ENV = "PAVED_METRICS_SNAPSHOT_ADDRESS"
+def serve_settings_problem(
+    *,
+    tls_certs_dir: str | None,
+    insecure: bool,
+    max_recv_message_size: int,
+    max_send_message_size: int | None,
+    metrics_address: str | None,
+) -> str | None:
+    """What is wrong with `paved serve`'s settings, in one line, or None."""
+    if insecure and tls_certs_dir:
+        return (
+            "--insecure (INSECURE) and --tls-certs-dir (TLS_SERVER_CERTS_DIR) are both set: "
+            "choose one (Crossplane sets TLS_SERVER_CERTS_DIR; unset INSECURE)"
+        )
+    if not insecure and not tls_certs_dir:
+        return (
+            "no TLS certificates: pass --tls-certs-dir (or TLS_SERVER_CERTS_DIR), or --insecure "
+            "to serve without TLS"
+        )
+    for flag, size in (
+        ("--max-recv-message-size", max_recv_message_size),
+        ("--max-send-message-size", max_send_message_size),
+    ):
+        if size is not None and not 0 < size <= 2047:
+            return f"{flag} must be between 1 and 2047 (MB), not {size}"
+    if metrics_address is not None:
+        host, _, port = metrics_address.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            return (
+                f"--metrics-address must be HOST:PORT, e.g. 0.0.0.0:8080, not {metrics_address!r}"
+            )
+    return tls_problem(tls_certs_dir) if tls_certs_dir else None
 
 
-def _serve_workers(
-    workers: int, address: str, metrics_address: str | None, options: dict[str, Any]
-) -> int:
-    args = [
-        f"--address={address}",
-        f"--max-recv-message-size={options['max_recv_message_size']}",
-        f"--response-ttl={options['response_ttl']}",
-        f"--cache-size-mb={options['cache_size_mb']}",
-        f"--grace-period={options['grace_period']}",
+def tls_problem(certs_dir: str) -> str | None:
+    """Whether `certs_dir` holds a usable tls.crt, tls.key (its key) and ca.crt, in one line."""
+    directory = Path(certs_dir)
+    if not directory.is_dir():
+        return f"--tls-certs-dir {certs_dir}: no such directory"
+    missing = [
+        name for name in ("tls.crt", "tls.key", "ca.crt") if not (directory / name).is_file()
     ]
-    if options["max_send_message_size"]:
-        args.append(f"--max-send-message-size={options['max_send_message_size']}")
-    args.append(
-        "--insecure" if options["insecure"] else f"--tls-certs-dir={options['tls_certs_dir']}"
-    )
-    if options["debug"]:
-        args.append("--debug")
-    snapshots = [f"127.0.0.1:{free_port()}" for _ in range(workers)] if metrics_address else []
-    if metrics_address:
-        metrics.serve_merged(metrics_address, lambda: snapshots)
-
-    def env(index: int) -> dict[str, str]:
-        extra = {WORKER_ENV: str(index)}
-        if snapshots:
-            extra[SNAPSHOT_ENV] = snapshots[index]
-        return extra
-
-    command = worker_command(args)
-    return supervise([command] * workers, grace_seconds=options["grace_period"], env=env)
+    if missing:
+        return f"--tls-certs-dir {certs_dir}: missing {', '.join(missing)}"
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(directory / "tls.crt", directory / "tls.key")
+    except (ssl.SSLError, OSError) as error:
+        return (
+            f"--tls-certs-dir {certs_dir}: tls.crt and tls.key are not a certificate and its "
+            f"private key ({error.__class__.__name__}: {error})"
+        )
+    try:
+        context.load_verify_locations(directory / "ca.crt")
+    except (ssl.SSLError, OSError) as error:
+        return f"--tls-certs-dir {certs_dir}: ca.crt is not a PEM CA certificate ({error})"
+    return None
 
 
 @main.command()
@@ -179,18 +197,18 @@ def _serve_workers(
     help="Requests per latency scenario.",
 )
 @click.option(
-    "--workers-seconds",
+    "--scaling-seconds",
     type=click.FloatRange(0.5),
-    default=5.0,
+    default=4.0,
     show_default=True,
-    help="Seconds of load per run of the 1-vs-2 workers comparison.",
+    help="Seconds of load per point of the replicas table.",
 )
-@click.option("--no-workers", is_flag=True, help="Skip the 1-vs-2 workers comparison.")
-def bench(requests: int, workers_seconds: float, no_workers: bool) -> None:
+@click.option("--no-scaling", is_flag=True, help="Skip the replicas table.")
+def bench(requests: int, scaling_seconds: float, no_scaling: bool) -> None:
     """Measure the server over gRPC on loopback against an empty function (the floor)."""
     from functions import bench as benchmark
 
-    report = benchmark.run(requests, workers_seconds, workers=not no_workers)
+    report = benchmark.run(requests, scaling_seconds, scaling=not no_scaling)
     click.echo(report.table())
 
 

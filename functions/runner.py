@@ -16,7 +16,7 @@ from google.protobuf.message import DecodeError
 from pydantic import ValidationError
 
 from functions.blueprints import BLUEPRINTS
-from functions.cache import Cached, ResponseCache, digest, retag
+from functions.cache import Cached, ResponseCache, request_key
 from functions.input import Input
 from functions.kit.blueprint import Blueprint
 from functions.kit.composite import Composite
@@ -24,10 +24,18 @@ from functions.kit.desired import Desired
 from functions.kit.errors import ComposeError, describe
 from functions.kit.observed import lookup
 from functions.policy import Policy, defaults_filler, enforce
-from functions.structs import fill_struct, set_value
+from functions.structs import (
+    ResourceMemo,
+    length_delimited,
+    map_entry,
+    serialized_resource,
+    set_value,
+    upb_map_order,
+)
 
 DEFAULT_TTL_SECONDS = 60
-DEFAULT_CACHE_MEGABYTES = 128
+DEFAULT_CACHE_MEGABYTES = 64
+DEFAULT_MEMO_MEGABYTES = 16
 REDACTED = "(redacted)"
 
 _CONDITION_STATUS = {
@@ -36,11 +44,9 @@ _CONDITION_STATUS = {
     "Unknown": fnv1.STATUS_CONDITION_UNKNOWN,
 }
 _SEVERITY = {"Normal": fnv1.SEVERITY_NORMAL, "Warning": fnv1.SEVERITY_WARNING}
-_SEVERITY_NAMES = {
-    fnv1.SEVERITY_FATAL: "fatal",
-    fnv1.SEVERITY_WARNING: "warning",
-    fnv1.SEVERITY_NORMAL: "normal",
-}
+
+
+UNKNOWN_BLUEPRINT = "unknown"
 
 
 class Observer(Protocol):
@@ -50,18 +56,28 @@ class Observer(Protocol):
 
 
 class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
+    """Composes requests; `run_bytes` is the server's memoised bytes-in, bytes-out path.
+
+    Responses are built as deterministic protobuf bytes: the desired resources are serialized
+    through a `ResourceMemo` (an unchanged resource is not built again) and spliced into the
+    response, so the same request always gives the same bytes, identical to
+    `response.SerializeToString(deterministic=True)`.
+    """
+
     def __init__(
         self,
         blueprints: Mapping[str, Blueprint[Any]] = BLUEPRINTS,
         ttl_seconds: int = DEFAULT_TTL_SECONDS,
         *,
         cache_bytes: int = DEFAULT_CACHE_MEGABYTES * 1024 * 1024,
+        memo_bytes: int = DEFAULT_MEMO_MEGABYTES * 1024 * 1024,
         observer: Observer | None = None,
         max_response_bytes: int | None = None,
     ) -> None:
         self.blueprints = blueprints
         self.ttl_seconds = ttl_seconds
         self.cache = ResponseCache(cache_bytes) if cache_bytes > 0 else None
+        self.memo = ResourceMemo(memo_bytes) if memo_bytes > 0 else None
         self.observer = observer
         self.max_response_bytes = max_response_bytes
         self.log = logging.get_logger()
@@ -73,20 +89,65 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
 
     def run(self, req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionResponse:
         """Compose `req`. Pure: the same request always gives the same response."""
-        rsp = fnv1.RunFunctionResponse(meta=fnv1.ResponseMeta(tag=req.meta.tag))
-        rsp.desired.CopyFrom(req.desired)
-        if req.HasField("context"):
-            rsp.context.CopyFrom(req.context)
+        return fnv1.RunFunctionResponse.FromString(self._respond(req)[0])
+
+    # -- the server's path -------------------------------------------------------------------
+
+    def run_bytes(self, data: bytes) -> bytes:
+        """Compose a serialized request into a serialized response, memoised."""
+        started = time.perf_counter()
+        key = request_key(data) if self.cache is not None else b""
+        return self.cached(key, started) or self.compose_bytes(data, key, started)
+
+    def cached(self, key: bytes, started: float) -> bytes | None:
+        """The response cached under `key` (from `request_key`), if any: microseconds."""
+        if self.cache is None:
+            return None
+        entry = self.cache.get(key)
+        if entry is None:
+            return None
+        self._observe(entry.blueprint, entry.severity, started, cached=True)
+        return entry.response
+
+    def compose_bytes(self, data: bytes, key: bytes, started: float) -> bytes:
+        """Parse, compose and serialize; cache the response under `key` unless it is FATAL.
+
+        Only responses without a FATAL result are cached, so an internal error is retried on the
+        next call.
+        """
+        try:
+            req = fnv1.RunFunctionRequest.FromString(data)
+        except DecodeError as error:
+            rsp = fnv1.RunFunctionResponse()
+            rsp.meta.ttl.FromTimedelta(datetime.timedelta(seconds=self.ttl_seconds))
+            _fatal(rsp, f"the request is not a valid RunFunctionRequest: {error}")
+            self.log.warning("composing failed", error="the request does not parse")
+            self._observe(UNKNOWN_BLUEPRINT, "fatal", started, cached=False)
+            return rsp.SerializeToString(deterministic=True)
+        response, severity = self._respond(req)
+        if self.max_response_bytes is not None and len(response) > self.max_response_bytes:
+            response, severity = self._too_large(req, len(response)), "fatal"
+        blueprint = self._blueprint_label(req)
+        if self.cache is not None and severity != "fatal":
+            self.cache.put(key, Cached(response, blueprint, severity))
+        self._observe(blueprint, severity, started, cached=False)
+        return response
+
+    # -- composing ---------------------------------------------------------------------------
+
+    def _respond(self, req: fnv1.RunFunctionRequest) -> tuple[bytes, str]:
+        """The serialized response to `req` and its worst result severity."""
         ttl = self.ttl_seconds
         log = self.log.bind(xr=_identity(req), tag=req.meta.tag)
         try:
             settings = _parse_input(req, self.ttl_seconds)
             ttl = settings.response_ttl_seconds
             out = self._compose(req, settings.policy)
-            desired = _to_state(out, req.desired)
+            response = self._serialize(req, out, ttl)
         except ComposeError as error:
-            _fatal(rsp, _redact(str(error), req))
-            log.debug("composing failed", error=_redact(str(error), req))
+            message = _redact(str(error), req)
+            # A platform engineer tailing the function sees every claim it refuses, and why.
+            log.warning("composing failed", field=error.path, error=message)
         except Exception as error:  # a bug must not take the server down, nor half-apply
             # Not log.exception: the SDK's JSON logs render tracebacks with local variables,
             # which would include connection details.
@@ -96,73 +157,67 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
                 error=message,
                 traceback=_redact("".join(traceback.format_exception(error)), req),
             )
-            _fatal(rsp, f"internal error composing {_identity(req)}: {message}")
+            message = f"internal error composing {_identity(req)}: {message}"
         else:
-            rsp.desired.CopyFrom(desired)
-            _add_outcome(rsp, out)
             log.debug("composed", resources=len(out.resources), planned=len(out.planned))
+            return response, _worst_severity(out)
+        rsp = fnv1.RunFunctionResponse(meta=fnv1.ResponseMeta(tag=req.meta.tag))
+        rsp.desired.CopyFrom(req.desired)
+        if req.HasField("context"):
+            rsp.context.CopyFrom(req.context)
+        _fatal(rsp, message)
         rsp.meta.ttl.FromTimedelta(datetime.timedelta(seconds=ttl))
-        return rsp
+        return rsp.SerializeToString(deterministic=True), "fatal"
 
-    def run_bytes(self, data: bytes) -> bytes:
-        """Compose a serialized request into a serialized response, memoised.
+    def _serialize(self, req: fnv1.RunFunctionRequest, out: Desired, ttl: int) -> bytes:
+        """`RunFunctionResponse.SerializeToString(deterministic=True)`, assembled from parts.
 
-        The server's hot path. Only responses without a FATAL result are cached, so an internal
-        error is retried on the next call; a hit carries the current request's tag.
+        Fields in number order, as deterministic serialization writes them: meta, desired (the
+        composite, then every resource sorted by name), then the rest.
         """
-        started = time.perf_counter()
-        raw_key = digest(b"raw", data)
-        cache = self.cache
-        entry = cache.get(raw_key) if cache is not None else None
-        if entry is not None:
-            self._observe(entry.blueprint, entry.severity, started, cached=True)
-            return entry.response
-        try:
-            req = fnv1.RunFunctionRequest.FromString(data)
-        except DecodeError as error:
-            rsp = fnv1.RunFunctionResponse()
-            rsp.meta.ttl.FromTimedelta(datetime.timedelta(seconds=self.ttl_seconds))
-            _fatal(rsp, f"the request is not a valid RunFunctionRequest: {error}")
-            self._observe("", "fatal", started, cached=False)
-            return rsp.SerializeToString(deterministic=True)
-        tag = req.meta.tag
-        kind = _kind(req)
-        canonical_key = b""
-        if cache is not None:
-            req.meta.tag = ""
-            canonical_key = digest(b"canonical", req.SerializeToString(deterministic=True))
-            req.meta.tag = tag
-            entry = cache.get(canonical_key)
-            if entry is not None:
-                response = entry.response if entry.tag == tag else retag(entry.response, tag)
-                cache.put(raw_key, Cached(tag, response, entry.blueprint, entry.severity))
-                self._observe(entry.blueprint, entry.severity, started, cached=True)
-                return response
-        rsp = self.run(req)
-        response = rsp.SerializeToString(deterministic=True)
-        if self.max_response_bytes is not None and len(response) > self.max_response_bytes:
-            response = self._too_large(req, len(response))
-            rsp = fnv1.RunFunctionResponse.FromString(response)
-        severity = _worst_severity(rsp)
-        if cache is not None and severity != "fatal":
-            entry = Cached(tag, response, kind, severity)
-            cache.put(canonical_key, entry)
-            cache.put(raw_key, entry)
-        self._observe(kind, severity, started, cached=False)
-        return response
+        meta = fnv1.ResponseMeta(tag=req.meta.tag)
+        meta.ttl.FromTimedelta(datetime.timedelta(seconds=ttl))
+        rest = fnv1.RunFunctionResponse()
+        if req.HasField("context"):
+            rest.context.CopyFrom(req.context)
+        _add_outcome(rest, out)
+        state = _desired_composite(out, req.desired)
+        entries = {
+            key: map_entry(2, key, previous.SerializeToString(deterministic=True))
+            for key, previous in req.desired.resources.items()  # earlier pipeline steps'
+        }
+        memo = self.memo
+        for key, desired in out.resources.items():
+            entries[key] = (
+                memo.entry(key, desired.resource, desired.ready)
+                if memo is not None
+                else map_entry(2, key, serialized_resource(desired.resource, desired.ready))
+            )
+        state += b"".join(entries[key] for key in sorted(entries, key=upb_map_order))
+        return (
+            length_delimited(1, meta.SerializeToString(deterministic=True))
+            + length_delimited(2, state)
+            + rest.SerializeToString(deterministic=True)
+        )
 
     def _too_large(self, req: fnv1.RunFunctionRequest, size: int) -> bytes:
         """A FATAL answer instead of a response gRPC would refuse to send."""
         rsp = fnv1.RunFunctionResponse(meta=fnv1.ResponseMeta(tag=req.meta.tag))
         rsp.desired.CopyFrom(req.desired)
         rsp.meta.ttl.FromTimedelta(datetime.timedelta(seconds=self.ttl_seconds))
-        _fatal(
-            rsp,
+        message = (
             f"the composed response for {_identity(req)} is {size} bytes, over the server's "
             f"{self.max_response_bytes}-byte limit (--max-send-message-size); are "
-            "spec.parameters holding unexpectedly large values?",
+            "spec.parameters holding unexpectedly large values?"
         )
+        _fatal(rsp, message)
+        self.log.warning("composing failed", xr=_identity(req), error=message)
         return rsp.SerializeToString(deterministic=True)
+
+    def _blueprint_label(self, req: fnv1.RunFunctionRequest) -> str:
+        """The XR kind when Paved composes it, else `unknown`: metric labels stay bounded."""
+        kind = lookup(req.observed.composite.resource, "kind")
+        return kind if isinstance(kind, str) and kind in self.blueprints else UNKNOWN_BLUEPRINT
 
     def _observe(self, blueprint: str, severity: str, started: float, *, cached: bool) -> None:
         if self.observer is not None:
@@ -190,17 +245,9 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         return out
 
 
-def _worst_severity(rsp: fnv1.RunFunctionResponse) -> str:
-    severities = {result.severity for result in rsp.results}
-    for severity in (fnv1.SEVERITY_FATAL, fnv1.SEVERITY_WARNING):
-        if severity in severities:
-            return _SEVERITY_NAMES[severity]
-    return "normal"
-
-
-def _kind(req: fnv1.RunFunctionRequest) -> str:
-    kind = lookup(req.observed.composite.resource, "kind")
-    return kind if isinstance(kind, str) else ""
+def _worst_severity(out: Desired) -> str:
+    severities = {severity for severity, _ in out.results}
+    return "warning" if "Warning" in severities else "normal"
 
 
 def _parse_input(req: fnv1.RunFunctionRequest, default_ttl: int) -> Input:
@@ -213,26 +260,23 @@ def _parse_input(req: fnv1.RunFunctionRequest, default_ttl: int) -> Input:
         raise ComposeError("", describe(error, "input")) from None
 
 
-def _to_state(out: Desired, previous: fnv1.State) -> fnv1.State:
-    """The desired state: what earlier pipeline steps desired, plus ours."""
-    state = fnv1.State()
-    state.CopyFrom(previous)
-    for key, desired in out.resources.items():
-        target = state.resources[key]
-        target.Clear()
-        fill_struct(target.resource, desired.resource)
-        target.ready = fnv1.READY_TRUE if desired.ready else fnv1.READY_FALSE
+def _desired_composite(out: Desired, previous: fnv1.State) -> bytes:
+    """The serialized `composite` field of the desired state: an earlier step's, plus ours."""
+    composite = fnv1.Resource()
+    composite.CopyFrom(previous.composite)
     if out.xr_status:
-        status = state.composite.resource.fields["status"]
+        status = composite.resource.fields["status"]
         status.Clear()  # replaced, like Struct.update does, not merged with an earlier step's
         set_value(status, out.xr_status)
     if not out.xr.shape.namespaced:
         for key, value in sorted(out.connection_details.items()):
-            state.composite.connection_details[key] = value
+            composite.connection_details[key] = value
     if not out.complete:
         # Composed resources being ready must not make the XR Ready while stages are pending.
-        state.composite.ready = fnv1.READY_FALSE
-    return state
+        composite.ready = fnv1.READY_FALSE
+    if not previous.HasField("composite") and composite.ByteSize() == 0:
+        return b""
+    return length_delimited(1, composite.SerializeToString(deterministic=True))
 
 
 def _add_outcome(rsp: fnv1.RunFunctionResponse, out: Desired) -> None:

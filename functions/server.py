@@ -1,9 +1,16 @@
-"""The gRPC server: the SDK's runtime settings, a bytes-in/bytes-out hot path, workers, drain.
+"""The gRPC server: one process per pod, composing off the event loop, bounded, drained on SIGTERM.
 
-Requests are handed to the runner as raw bytes: a repeat of a request Paved has composed before
-is answered from the response cache without parsing it. Responses are serialized
-deterministically (Struct fields are protobuf maps; only deterministic serialization orders their
-keys), so the same request always gives the same response bytes.
+Crossplane keeps one HTTP/2 connection per function pod and spreads calls over pods, so a pod
+scales by replicas, not processes: one process with one compose thread uses its one CPU.
+
+- Requests arrive as raw bytes. A request Paved has answered before (see `functions.cache`) is
+  answered on the event loop without parsing it; anything else is composed on one compose thread,
+  so the event loop stays free to accept every call as it arrives.
+- At most `max_concurrent_calls` calls are accepted at once; gRPC answers any call beyond that
+  with RESOURCE_EXHAUSTED straight away, which bounds the memory calls in flight can hold.
+- SIGTERM or SIGINT: the health service reports NOT_SERVING, the server stops accepting calls,
+  every call already accepted (composing or waiting for the compose thread) may finish within the
+  grace period, then the process exits 0.
 """
 
 from __future__ import annotations
@@ -11,10 +18,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
+import socket
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
@@ -22,33 +29,72 @@ from crossplane.function import logging
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from crossplane.function.proto.v1 import run_function_pb2_grpc as grpcv1
 from crossplane.function.runtime import SERVICE_NAMES, load_credentials
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from functions.cache import request_key
+
 GRACE_PERIOD_SECONDS = 5.0
+DEFAULT_MAX_CONCURRENT_CALLS = 32
 V1_SERVICE = "apiextensions.fn.proto.v1.FunctionRunnerService"
 V1BETA1_SERVICE = "apiextensions.fn.proto.v1beta1.FunctionRunnerService"
+HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+# How long the drain waits for calls that reached the process to be accepted before it stops.
+_SETTLE_SECONDS = 0.05
 
 
 def _deterministic(message: Any) -> bytes:
     return message.SerializeToString(deterministic=True)
 
 
-def handlers(runner: grpcv1.FunctionRunnerServiceServicer) -> list[grpc.GenericRpcHandler]:
+class _Calls:
+    """Counts the calls the handlers have accepted, so the drain knows when arrivals settle."""
+
+    def __init__(self, in_flight: Any = None) -> None:
+        self.accepted = 0
+        self.in_flight = in_flight  # a prometheus Gauge, or None
+
+
+def handlers(
+    runner: grpcv1.FunctionRunnerServiceServicer,
+    composer: ThreadPoolExecutor | None = None,
+    calls: _Calls | None = None,
+) -> list[grpc.GenericRpcHandler]:
     """v1 and v1beta1 FunctionRunnerService, both served by `runner`.
 
     v1beta1 and v1 messages share field numbers, so a v1beta1 request parses as v1 and the v1
     response bytes are a valid v1beta1 response.
     """
-    run_bytes: Callable[[bytes], bytes] | None = getattr(runner, "run_bytes", None)
-    if run_bytes is not None:
+    counted = calls or _Calls()
+    compose_bytes: Callable[[bytes, bytes, float], bytes] | None = getattr(
+        runner, "compose_bytes", None
+    )
+    if compose_bytes is not None:
+        cached: Callable[[bytes, float], bytes | None] = runner.cached  # type: ignore[attr-defined]
+        keyed = getattr(runner, "cache", None) is not None
 
-        async def run(req: bytes, _context: grpc.aio.ServicerContext) -> bytes:
-            return run_bytes(req)
+        async def run(data: bytes, _context: grpc.aio.ServicerContext) -> bytes:
+            counted.accepted += 1
+            started = time.perf_counter()
+            key = request_key(data) if keyed else b""
+            hit = cached(key, started)
+            if hit is not None:
+                return hit
+            gauge = counted.in_flight
+            if gauge is not None:
+                gauge.inc()
+            try:
+                loop = asyncio.get_running_loop()
+                return await loop.run_in_executor(composer, compose_bytes, data, key, started)
+            finally:
+                if gauge is not None:
+                    gauge.dec()
 
         deserializer, serializer = None, None
     else:
 
         async def run(req: Any, context: grpc.aio.ServicerContext) -> Any:
+            counted.accepted += 1
             return await runner.RunFunction(req, context)
 
         deserializer, serializer = fnv1.RunFunctionRequest.FromString, _deterministic
@@ -74,105 +120,65 @@ async def serve_async(
     insecure: bool,
     options: Sequence[tuple[str, Any]] = (),
     grace_seconds: float = GRACE_PERIOD_SECONDS,
+    max_concurrent_calls: int = DEFAULT_MAX_CONCURRENT_CALLS,
+    in_flight: Any = None,
     on_started: Callable[[int], None] | None = None,
 ) -> None:
-    """Serve until SIGTERM or SIGINT, then drain in-flight calls for up to `grace_seconds`."""
+    """Serve until SIGTERM or SIGINT, then drain accepted calls for up to `grace_seconds`."""
     if not insecure and not tls_certs_dir:
         raise ValueError(
             "no TLS certificates: pass --tls-certs-dir (or TLS_SERVER_CERTS_DIR), or --insecure "
             "to serve without TLS"
         )
-    server = grpc.aio.server(options=list(options))
-    server.add_generic_rpc_handlers(handlers(runner))
-    reflection.enable_server_reflection(SERVICE_NAMES, server)
-    if insecure:
-        port = server.add_insecure_port(address)
-    else:
-        port = server.add_secure_port(address, load_credentials(tls_certs_dir))
-    await server.start()
     log = logging.get_logger()
-    log.info("serving", address=address, port=port, tls=not insecure, pid=os.getpid())
-    if on_started is not None:
-        on_started(port)
-    loop = asyncio.get_running_loop()
-    stopping: list[asyncio.Future[Any]] = []
+    credentials = None if insecure else load_credentials(tls_certs_dir)  # type: ignore[arg-type]
+    server = grpc.aio.server(options=list(options), maximum_concurrent_rpcs=max_concurrent_calls)
+    calls = _Calls(in_flight)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="compose") as composer:
+        server.add_generic_rpc_handlers(handlers(runner, composer, calls))
+        health_servicer = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        reflection.enable_server_reflection((*SERVICE_NAMES, HEALTH_SERVICE), server)
+        port = (
+            server.add_insecure_port(address)
+            if credentials is None
+            else server.add_secure_port(address, credentials)
+        )
+        await server.start()
+        for service in ("", V1_SERVICE, V1BETA1_SERVICE):
+            await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
+        log.info("serving", address=address, port=port, tls=not insecure, pid=os.getpid())
+        if on_started is not None:
+            on_started(port)
 
-    def stop() -> None:
-        if not stopping:
-            log.info("draining", grace_seconds=grace_seconds)
-            stopping.append(asyncio.ensure_future(server.stop(grace=grace_seconds)))
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stopping.set)
+        await stopping.wait()
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop)
-    await server.wait_for_termination()
-    if stopping:
-        await stopping[0]
-    log.info("stopped")
-
-
-def supervise(
-    commands: Sequence[Sequence[str]],
-    *,
-    grace_seconds: float = GRACE_PERIOD_SECONDS,
-    env: Callable[[int], dict[str, str]] | None = None,
-) -> int:
-    """Run one worker process per command, restart any that dies, forward SIGTERM/SIGINT.
-
-    Returns the exit code: 0 when every worker drained and exited 0 after a signal.
-    """
-    log = logging.get_logger()
-    stopping = False
-
-    def start(index: int) -> subprocess.Popen[bytes]:
-        extra = env(index) if env else {}
-        return subprocess.Popen(list(commands[index]), env={**os.environ, **extra})
-
-    workers = [start(index) for index in range(len(commands))]
-    log.info("workers started", pids=[w.pid for w in workers])
-
-    def forward(signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
-        for worker in workers:
-            if worker.poll() is None:
-                worker.send_signal(signum)
-
-    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        while not stopping:
-            for index, worker in enumerate(workers):
-                code = worker.poll()
-                if code is not None and not stopping:
-                    log.error("worker exited, restarting", pid=worker.pid, code=code)
-                    time.sleep(0.5)
-                    workers[index] = start(index)
-            time.sleep(0.1)
-        deadline = time.monotonic() + grace_seconds + 5
-        codes = []
-        for worker in workers:
-            try:
-                codes.append(worker.wait(timeout=max(0.1, deadline - time.monotonic())))
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                codes.append(worker.wait())
-        log.info("workers stopped", codes=codes)
-        # A worker signalled before it installed its handlers had nothing in flight to drain.
-        clean = (0, -signal.SIGTERM, -signal.SIGINT)
-        return 0 if all(code in clean for code in codes) else 1
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        log.info("draining", grace_seconds=grace_seconds)
+        started = time.monotonic()
+        await health_servicer.enter_graceful_shutdown()
+        await _settle(calls)
+        # Stops accepting at once (GOAWAY: Crossplane sends new calls to other pods), then waits
+        # for the accepted calls, cancelling what is left when the grace period ends.
+        await server.stop(max(0.0, grace_seconds - (time.monotonic() - started)))
+        composer.shutdown(wait=False, cancel_futures=True)
+    log.info("stopped", seconds=round(time.monotonic() - started, 3))
 
 
-def worker_command(args: Sequence[str]) -> list[str]:
-    """The command line of one worker: this interpreter running `paved serve` with `args`."""
-    return [sys.executable, "-m", "functions", "serve", *args]
+async def _settle(calls: _Calls) -> None:
+    """Let calls that already reached the process be accepted: gRPC refuses the rest at stop."""
+    seen = -1
+    deadline = time.monotonic() + 1.0
+    while calls.accepted != seen and time.monotonic() < deadline:
+        seen = calls.accepted
+        await asyncio.sleep(_SETTLE_SECONDS)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nothing listens on right now."""
-    import socket
-
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])

@@ -1,10 +1,14 @@
-"""Building protobuf Structs from plain Python data, fast."""
+"""Building protobuf Structs and desired resources from plain Python data, fast."""
 
 from __future__ import annotations
 
+import marshal
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from google.protobuf import struct_pb2
 
 
@@ -46,3 +50,91 @@ def set_value(value: struct_pb2.Value, item: Any) -> None:
         holder = struct_pb2.Struct()
         holder.update({"value": item})
         value.CopyFrom(holder.fields["value"])
+
+
+# -- desired resources as protobuf wire bytes, memoised ------------------------------------------
+
+# Per memoised resource on top of its key and bytes: the OrderedDict slot and the two objects.
+_MEMO_ENTRY_OVERHEAD = 200
+
+
+class ResourceMemo:
+    """Serialized desired resources by content: an unchanged resource is not built again.
+
+    Between two composes of an XR almost every desired resource is the same; building its Struct
+    is most of the cost of a compose, and reading its content with `marshal` (format 2: no
+    back-references, so equal content gives equal bytes) is a fraction of it. A bounded LRU.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[bytes, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def entry(self, name: str, resource: dict[str, Any], ready: bool) -> bytes:
+        """`State.resources[name]` holding `resource`, serialized deterministically."""
+        try:
+            key = marshal.dumps((name, ready, resource), 2)
+        except ValueError:  # a type marshal does not know (an enum, a Mapping): no memo
+            return map_entry(2, name, serialized_resource(resource, ready))
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        data = map_entry(2, name, serialized_resource(resource, ready))
+        size = len(key) + len(data) + _MEMO_ENTRY_OVERHEAD
+        if size <= self.max_bytes:
+            with self._lock:
+                if key not in self._entries:
+                    self._entries[key] = data
+                    self._bytes += size
+                while self._bytes > self.max_bytes:
+                    old_key, old = self._entries.popitem(last=False)
+                    self._bytes -= len(old_key) + len(old) + _MEMO_ENTRY_OVERHEAD
+        return data
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+
+def serialized_resource(resource: dict[str, Any], ready: bool) -> bytes:
+    message = fnv1.Resource(ready=fnv1.READY_TRUE if ready else fnv1.READY_FALSE)
+    if resource:
+        fill_struct(message.resource, resource)
+    return message.SerializeToString(deterministic=True)
+
+
+def length_delimited(number: int, payload: bytes) -> bytes:
+    """Field `number` holding `payload` (a string, bytes or message), as protobuf writes it."""
+    return _varint((number << 3) | 2) + _varint(len(payload)) + payload
+
+
+def map_entry(number: int, key: str, value: bytes) -> bytes:
+    """One entry of the map<string, message> field `number`, as deterministic serialization does."""
+    return length_delimited(number, length_delimited(1, key.encode()) + length_delimited(2, value))
+
+
+def upb_map_order(key: str) -> bytes:
+    """The order of string map keys in protobuf's (upb's) deterministic serialization.
+
+    Bytewise, except that a key sorts before any key it is a prefix of ("cluster-role-policy"
+    before "cluster-role"). UTF-8 never holds the byte 0xff, so it works as the sentinel.
+    """
+    return key.encode() + b"\xff"
+
+
+def _varint(value: int) -> bytes:
+    if value < 0x80:
+        return bytes((value,))
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)

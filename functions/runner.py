@@ -147,7 +147,7 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         except ComposeError as error:
             message = _redact(str(error), req)
             # A platform engineer tailing the function sees every claim it refuses, and why.
-            log.warning("composing failed", field=error.path, error=message)
+            log.warning("composing failed", field=_fields(error), error=message, **_claim(req))
         except Exception as error:  # a bug must not take the server down, nor half-apply
             # Not log.exception: the SDK's JSON logs render tracebacks with local variables,
             # which would include connection details.
@@ -327,6 +327,25 @@ def _redact(text: str, req: fnv1.RunFunctionRequest) -> str:
     for secret in _secrets(req):
         text = text.replace(secret, REDACTED)
     return text
+
+
+def _fields(error: ComposeError) -> str:
+    """The field paths a ComposeError names (several for a message listing pydantic's errors)."""
+    if error.path:
+        return error.path
+    return ", ".join(part.split(": ", 1)[0] for part in error.message.split("; "))
+
+
+def _claim(req: fnv1.RunFunctionRequest) -> dict[str, str]:
+    """`{"claim": "namespace/name"}` when the XR belongs to a claim, else nothing."""
+    labels = lookup(req.observed.composite.resource, "metadata", "labels")
+    if not isinstance(labels, dict):
+        return {}
+    namespace = labels.get("crossplane.io/claim-namespace")
+    name = labels.get("crossplane.io/claim-name")
+    if not isinstance(namespace, str) or not isinstance(name, str):
+        return {}
+    return {"claim": f"{namespace}/{name}"[:300]}
 
 
 def _identity(req: fnv1.RunFunctionRequest) -> str:

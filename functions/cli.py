@@ -49,6 +49,11 @@ main.add_command(package_group)
     help="Serve Prometheus metrics at http://ADDRESS/metrics, e.g. 0.0.0.0:8080.",
 )
 @click.option(
+    "--health-address",
+    envvar="HEALTH_ADDRESS",
+    help="Also serve the gRPC health service without TLS here, for probes, e.g. 0.0.0.0:8081.",
+)
+@click.option(
     "--cache-size-mb",
     type=click.IntRange(0, 65536),
     default=DEFAULT_CACHE_MEGABYTES,
@@ -82,6 +87,7 @@ def serve(
     max_send_message_size: int | None,
     response_ttl: int,
     metrics_address: str | None,
+    health_address: str | None,
     cache_size_mb: int,
     max_concurrent_calls: int,
     grace_period: float,
@@ -95,6 +101,7 @@ def serve(
         max_recv_message_size=max_recv_message_size,
         max_send_message_size=max_send_message_size,
         metrics_address=metrics_address,
+        health_address=health_address,
     )
     if problem:
         raise click.ClickException(problem)
@@ -125,6 +132,7 @@ def serve(
             grace_seconds=grace_period,
             max_concurrent_calls=max_concurrent_calls,
             in_flight=observer.in_flight if observer else None,
+            health_address=health_address,
         )
     )
 
@@ -136,6 +144,7 @@ def serve_settings_problem(
     max_recv_message_size: int,
     max_send_message_size: int | None,
     metrics_address: str | None,
+    health_address: str | None = None,
 ) -> str | None:
     """What is wrong with `paved serve`'s settings, in one line, or None."""
     if insecure and tls_certs_dir:
@@ -154,12 +163,14 @@ def serve_settings_problem(
     ):
         if size is not None and not 0 < size <= 2047:
             return f"{flag} must be between 1 and 2047 (MB), not {size}"
-    if metrics_address is not None:
-        host, _, port = metrics_address.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            return (
-                f"--metrics-address must be HOST:PORT, e.g. 0.0.0.0:8080, not {metrics_address!r}"
-            )
+    for flag, value in (
+        ("--metrics-address", metrics_address),
+        ("--health-address", health_address),
+    ):
+        if value is not None:
+            host, _, port = value.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                return f"{flag} must be HOST:PORT, e.g. 0.0.0.0:8080, not {value!r}"
     return tls_problem(tls_certs_dir) if tls_certs_dir else None
 
 

@@ -122,9 +122,14 @@ async def serve_async(
     grace_seconds: float = GRACE_PERIOD_SECONDS,
     max_concurrent_calls: int = DEFAULT_MAX_CONCURRENT_CALLS,
     in_flight: Any = None,
+    health_address: str | None = None,
     on_started: Callable[[int], None] | None = None,
 ) -> None:
-    """Serve until SIGTERM or SIGINT, then drain accepted calls for up to `grace_seconds`."""
+    """Serve until SIGTERM or SIGINT, then drain accepted calls for up to `grace_seconds`.
+
+    The health service is served with the function and, without TLS, on `health_address` (the
+    kubelet's gRPC probes speak plaintext; the function's port requires Crossplane's mTLS).
+    """
     if not insecure and not tls_certs_dir:
         raise ValueError(
             "no TLS certificates: pass --tls-certs-dir (or TLS_SERVER_CERTS_DIR), or --insecure "
@@ -144,6 +149,12 @@ async def serve_async(
             if credentials is None
             else server.add_secure_port(address, credentials)
         )
+        probes = None
+        if health_address:
+            probes = grpc.aio.server()
+            health_pb2_grpc.add_HealthServicer_to_server(health_servicer, probes)
+            probes.add_insecure_port(health_address)
+            await probes.start()
         await server.start()
         for service in ("", V1_SERVICE, V1BETA1_SERVICE):
             await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
@@ -165,6 +176,8 @@ async def serve_async(
         # for the accepted calls, cancelling what is left when the grace period ends.
         await server.stop(max(0.0, grace_seconds - (time.monotonic() - started)))
         composer.shutdown(wait=False, cancel_futures=True)
+        if probes is not None:
+            await probes.stop(0)
     log.info("stopped", seconds=round(time.monotonic() - started, 3))
 
 

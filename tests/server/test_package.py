@@ -11,8 +11,10 @@ from click.testing import CliRunner
 from support.crds import CRDS_DIR, crds_available, validate
 
 from functions.cli import main
+from functions.metrics import Metrics
 
 PACKAGE = Path(__file__).resolve().parent.parent.parent / "package"
+EXAMPLES = PACKAGE.parent / "examples"
 
 pytestmark = pytest.mark.skipif(not crds_available(), reason=f"no CRDs at {CRDS_DIR}")
 
@@ -32,22 +34,73 @@ def test_the_package_metadata_is_a_valid_function() -> None:
     assert validate(meta) == []
 
 
-def test_the_runtime_config_is_valid_and_configures_what_serve_reads() -> None:
-    config = _load("runtime-config.yaml")
-    assert validate(config) == []
-    container = config["spec"]["deploymentTemplate"]["spec"]["template"]["spec"]["containers"][0]
-    assert container["name"] == "package-runtime"  # the container Crossplane runs the function in
+def _serve_envvars() -> set[str]:
     serve = main.commands["serve"]
-    envvars = {
+    return {
         name
         for param in serve.params
         for name in ([param.envvar] if isinstance(param.envvar, str) else param.envvar or [])
     }
-    assert {env["name"] for env in container["env"]} <= envvars
-    workers = next(int(env["value"]) for env in container["env"] if env["name"] == "WORKERS")
-    assert int(container["resources"]["requests"]["cpu"]) == workers
+
+
+def test_the_runtime_config_is_not_in_the_package_root() -> None:
+    """Crossplane's package parser refuses objects it does not know in the package root."""
+    assert not (PACKAGE / "runtime-config.yaml").exists()
+
+
+def test_the_runtime_config_is_valid_and_runs_one_process_per_cpu() -> None:
+    config = _example("runtime-config.yaml")
+    assert validate(config) == []
+    template = config["spec"]["deploymentTemplate"]
+    pod = template["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["name"] == "package-runtime"  # the container Crossplane runs the function in
+    env = {item["name"]: item["value"] for item in container["env"]}
+    assert set(env) <= _serve_envvars()
+    assert "WORKERS" not in env
+    # One process uses one CPU; the pods, not processes, are what Crossplane spreads calls over.
+    assert container["resources"]["requests"]["cpu"] == "1"
+    assert template["spec"]["replicas"] >= 2
+    # Room for the drain, and a plaintext health port the kubelet's gRPC probe can reach.
+    assert pod["terminationGracePeriodSeconds"] > float(env["GRACE_PERIOD"])
+    health_port = int(env["HEALTH_ADDRESS"].rpartition(":")[2])
+    assert container["readinessProbe"]["grpc"]["port"] == health_port
+    # The documented memory budget fits the limit.
+    budget = 80 + int(env["CACHE_SIZE_MB"]) + 16 + int(env["MAX_CONCURRENT_CALLS"]) * 2 * 4
+    assert budget <= _mebibytes(container["resources"]["limits"]["memory"])
+
+
+def test_the_autoscaler_example_scales_the_functions_deployment_on_its_own_metrics() -> None:
+    import kubernetes_validate
+
+    autoscaler = _example("runtime-config-hpa.yaml")
+    kubernetes_validate.validate(autoscaler, "1.33", strict=True)
+    config = _example("runtime-config.yaml")
+    deployment = config["spec"]["deploymentTemplate"]["metadata"]["name"]
+    assert autoscaler["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": deployment,
+    }
+    metric_names = {
+        metric["pods"]["metric"]["name"]
+        for metric in autoscaler["spec"]["metrics"]
+        if metric["type"] == "Pods"
+    }
+    exported = {family.name for family in Metrics().registry.collect() if family.type == "gauge"}
+    assert metric_names and metric_names <= exported
 
 
 def test_serve_reads_its_settings_from_the_environment() -> None:
     result = CliRunner().invoke(main, ["serve", "--help"])
-    assert "--workers" in result.output and "--metrics-address" in result.output
+    assert "--metrics-address" in result.output and "--max-concurrent-calls" in result.output
+    assert {"MAX_CONCURRENT_CALLS", "HEALTH_ADDRESS", "GRACE_PERIOD"} <= _serve_envvars()
+
+
+def _example(name: str) -> dict[str, Any]:
+    return yaml.safe_load((EXAMPLES / name).read_text())
+
+
+def _mebibytes(quantity: str) -> int:
+    units = {"Mi": 1, "Gi": 1024}
+    return int(quantity[:-2]) * units[quantity[-2:]]

@@ -82,7 +82,9 @@ def request_key(data: bytes) -> bytes:
     """The cache key of a serialized RunFunctionRequest (see the module's docstring)."""
     tagged = _tagged_parts(data)
     if tagged is None:
-        return hashlib.sha256(b"raw\0" + data).digest()
+        key = hashlib.sha256(b"raw\0")
+        key.update(data)  # not b"raw\0" + data: that copies a request of up to the message limit
+        return key.digest()
     key = hashlib.sha256(b"tag\0" + len(data).to_bytes(8, "little"))
     for part in tagged:
         key.update(len(part).to_bytes(8, "little"))

@@ -110,6 +110,9 @@ def serve(
         ("grpc.max_send_message_length", send * 1024 * 1024),
         # A second server on the same port must fail, not share it.
         ("grpc.so_reuseport", 0),
+        # No flow-control windows grown past the default: a call refused at the admission limit
+        # must not have pushed megabytes of request into the process first.
+        ("grpc.http2.bdp_probe", 0),
     ]
     observer = None
     if metrics_address:

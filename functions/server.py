@@ -35,7 +35,7 @@ from grpc_reflection.v1alpha import reflection
 from functions.cache import request_key
 
 GRACE_PERIOD_SECONDS = 5.0
-DEFAULT_MAX_CONCURRENT_CALLS = 32
+DEFAULT_MAX_CONCURRENT_CALLS = 16
 V1_SERVICE = "apiextensions.fn.proto.v1.FunctionRunnerService"
 V1BETA1_SERVICE = "apiextensions.fn.proto.v1beta1.FunctionRunnerService"
 HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name

@@ -331,7 +331,8 @@ def _churned(count: int) -> list[bytes]:
 def test_sigterm_on_paved_serve_finishes_every_call_in_flight_or_queued() -> None:
     """Measured: SIGTERM cancelled 60-97 % of calls in flight. Now every accepted call finishes."""
     requests = _churned(40)  # each one a full compose: they queue for the compose thread
-    with serving("--insecure", "--grace-period=5", "--max-recv-message-size=16") as served:
+    args = ("--insecure", "--grace-period=5", "--max-recv-message-size=16")
+    with serving(*args, "--max-concurrent-calls=64") as served:
         with served.channel() as channel:
             call = channel.unary_unary(
                 bench.METHOD, request_serializer=None, response_deserializer=None

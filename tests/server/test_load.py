@@ -11,12 +11,15 @@ import asyncio
 import time
 
 import grpc
+import pytest
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from server.serving import rss_kib, serving
 
 from functions import bench, simulate
 from functions.blueprints import BLUEPRINTS
 from functions.runner import FunctionRunner
+
+pytestmark = pytest.mark.slow
 
 TOTAL = 20_000
 CONCURRENCY = 64
@@ -76,7 +79,8 @@ def test_twenty_thousand_requests_no_errors_no_leak() -> None:
         {fnv1.RunFunctionRequest.FromString(m).observed.composite.resource["kind"] for m in mix}
     ) == len(BLUEPRINTS)
     # A small cache, filled by the warm-up: what grows after that would be a leak.
-    with serving("--insecure", "--max-recv-message-size=16", "--cache-size-mb=4") as served:
+    args = ("--insecure", "--max-recv-message-size=16", "--cache-size-mb=4")
+    with serving(*args, f"--max-concurrent-calls={CONCURRENCY}") as served:
         assert not asyncio.run(_drive(served.address, mix, WARMUP, 10_000_000))
         warm = rss_kib(served.process.pid)
         started = time.perf_counter()

@@ -184,7 +184,7 @@ async def serve_async(
 async def _settle(calls: _Calls) -> None:
     """Let calls that already reached the process be accepted: gRPC refuses the rest at stop."""
     seen = -1
-    deadline = time.monotonic() + 1.0
+    deadline = time.monotonic() + 1.0  # then stop anyway: the grace period is for accepted calls
     while calls.accepted != seen and time.monotonic() < deadline:
         seen = calls.accepted
         await asyncio.sleep(_SETTLE_SECONDS)

@@ -70,6 +70,15 @@ main.add_command(package_group)
     help="Calls accepted at once; more get RESOURCE_EXHAUSTED at once (bounds memory).",
 )
 @click.option(
+    "--max-connection-age",
+    type=click.IntRange(0, 86400),
+    default=300,
+    show_default=True,
+    envvar="MAX_CONNECTION_AGE",
+    help="Seconds before a connection is asked to reconnect, so Crossplane's channel finds new "
+    "replicas (0: never).",
+)
+@click.option(
     "--grace-period",
     type=click.FloatRange(0, 3600),
     default=GRACE_PERIOD_SECONDS,
@@ -90,6 +99,7 @@ def serve(
     health_address: str | None,
     cache_size_mb: int,
     max_concurrent_calls: int,
+    max_connection_age: int,
     grace_period: float,
 ) -> None:
     """Serve the composition function over gRPC (what Crossplane calls)."""
@@ -114,6 +124,14 @@ def serve(
         # must not have pushed megabytes of request into the process first.
         ("grpc.http2.bdp_probe", 0),
     ]
+    if max_connection_age:
+        # Crossplane's channel resolves the function's pods only when a connection ends
+        # (crossplane/crossplane#7585): ending each one after a while lets new replicas get calls.
+        # Calls under way get the grace period to finish.
+        options += [
+            ("grpc.max_connection_age_ms", max_connection_age * 1000),
+            ("grpc.max_connection_age_grace_ms", int(max(grace_period, 1) * 1000)),
+        ]
     observer = None
     if metrics_address:
         observer = metrics.Metrics()

@@ -10,6 +10,7 @@ import json
 import logging
 import random
 import subprocess
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -435,3 +436,18 @@ def test_every_log_line_of_a_request_names_the_xr(captured_logs: list[dict[str, 
     runner.run(BAD_REQUESTS["spec.parameters.region"])
     assert [line["event"] for line in captured_logs] == ["composed", "composing failed"]
     assert all(line["xr"].startswith("XBucket ") for line in captured_logs)
+
+
+def test_connections_are_recycled_and_calls_go_on() -> None:
+    """Crossplane's channel finds new replicas only when a connection ends: connections age out."""
+    req = simulate.request(BUCKET, tag="aged")
+    with (
+        serving("--insecure", "--max-connection-age=1", "--grace-period=1") as served,
+        served.channel() as channel,
+    ):
+        stub = served.v1(channel)
+        deadline = time.monotonic() + 3.5
+        while time.monotonic() < deadline:
+            assert stub.RunFunction(req, timeout=10, wait_for_ready=True).meta.tag == "aged"
+            time.sleep(0.05)
+        assert served.stop() == 0

@@ -47,6 +47,7 @@ from google.protobuf import struct_pb2
 
 from functions import simulate
 from functions.blueprints import BLUEPRINTS
+from functions.kit.observed import lookup
 from functions.runner import FunctionRunner
 from functions.server import V1_SERVICE, free_port
 from functions.structs import length_delimited
@@ -158,12 +159,15 @@ class Workload:
         req = fnv1.RunFunctionRequest()
         req.CopyFrom(self.request)
         names = sorted(req.observed.resources)
-        req.observed.composite.resource["metadata"]["resourceVersion"] = _PLACEHOLDER
-        for name in names:
-            req.observed.resources[name].resource["metadata"]["resourceVersion"] = _PLACEHOLDER
-        changed = req.observed.resources[names[-1]].resource
-        if "status" in changed and "conditions" in changed["status"]:
-            changed["status"]["conditions"][0]["lastTransitionTime"] = _TIME_PLACEHOLDER
+        for resource in [req.observed.composite, *(req.observed.resources[n] for n in names)]:
+            metadata = _field(resource.resource, "metadata").struct_value
+            _field(metadata, "resourceVersion").string_value = _PLACEHOLDER
+        status = _field(req.observed.resources[names[-1]].resource, "status").struct_value
+        conditions = _field(status, "conditions").list_value.values
+        if conditions:
+            _field(
+                conditions[0].struct_value, "lastTransitionTime"
+            ).string_value = _TIME_PLACEHOLDER
 
         def substitutions(index: int) -> list[tuple[bytes, bytes]]:
             moment = f"2026-01-01T{index // 3600 % 24:02d}:{index // 60 % 60:02d}:{index % 60:02d}Z"
@@ -178,7 +182,10 @@ class Workload:
         """`count` requests whose XR tags change on every call: every taggable resource changes."""
         req = fnv1.RunFunctionRequest()
         req.CopyFrom(self.request)
-        req.observed.composite.resource["spec"]["parameters"]["tags"] = {"bench-run": _PLACEHOLDER}
+        spec = _field(req.observed.composite.resource, "spec").struct_value
+        tags = _field(_field(spec, "parameters").struct_value, "tags").struct_value
+        tags.Clear()
+        _field(tags, "bench-run").string_value = _PLACEHOLDER
 
         def substitutions(index: int) -> list[tuple[bytes, bytes]]:
             return [(_PLACEHOLDER.encode(), b"%08d" % (10_000_000 + index))]
@@ -187,6 +194,12 @@ class Workload:
 
 
 _MAP_ORDERS = 24
+
+
+def _field(struct: struct_pb2.Struct, name: str) -> struct_pb2.Value:
+    return struct.fields[name]
+
+
 _PLACEHOLDER = "x7placeh"  # 8 characters, like the values that replace it
 _TIME_PLACEHOLDER = "x7placeholder-time-x"  # 20 characters, like 2026-01-01T00:00:00Z
 _TAG_PLACEHOLDER = "f" * 64
@@ -236,19 +249,21 @@ def _example_documents() -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def workloads() -> dict[str, Workload]:
-    """One fully observed request per blueprint with an example, by XR kind."""
+    """The fully observed request of the largest example of each blueprint, by XR kind."""
     claim_kinds = {b.claim_kind: b.kind for b in BLUEPRINTS.values()}
     runner = FunctionRunner(cache_bytes=0)
     found: dict[str, Workload] = {}
     for path, document in _example_documents():
         kind = claim_kinds.get(str(document.get("kind")), document.get("kind"))
-        if kind not in BLUEPRINTS or kind in found:
+        if kind not in BLUEPRINTS:
             continue
         xr = simulate.as_xr(document, set(claim_kinds))
         rounds = simulate.replay(runner.run, xr)
         if rounds[-1].fatal:
             continue
-        found[kind] = Workload(kind, path, rounds[-1].request)
+        workload = Workload(kind, path, rounds[-1].request)
+        if kind not in found or workload.resources > found[kind].resources:
+            found[kind] = workload
     return found
 
 
@@ -258,7 +273,7 @@ def largest(found: dict[str, Workload]) -> Workload:
 
 def with_viewers(workload: Workload, viewers: int) -> Workload:
     """XCluster with `viewers` more access entries (two resources each), fully observed."""
-    xr = simulate.lookup(workload.request.observed.composite.resource)
+    xr = lookup(workload.request.observed.composite.resource)
     xr.pop("status", None)
     access = xr["spec"]["parameters"].setdefault("access", {})
     access["viewers"] = [
@@ -275,7 +290,7 @@ class Echo(grpcv1.FunctionRunnerServiceServicer):
     """An empty function: the floor."""
 
     async def RunFunction(
-        self, req: fnv1.RunFunctionRequest, _context: grpc.aio.ServicerContext
+        self, req: fnv1.RunFunctionRequest, _context: grpc.aio.ServicerContext[Any, Any]
     ) -> fnv1.RunFunctionResponse:
         return response.to(req)
 
@@ -288,7 +303,7 @@ def serve_echo(address: str) -> None:
     runtime.serve(
         Echo(),
         address,
-        creds=None,
+        creds=None,  # type: ignore[arg-type]  # what the SDK itself passes for insecure
         insecure=True,
         options=[
             ("grpc.max_receive_message_length", limit),
@@ -316,7 +331,7 @@ def _wait_ready(address: str, probe: bytes, process: subprocess.Popen[bytes]) ->
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}: {process.args}")
+            raise RuntimeError(f"server exited with {process.returncode}: {process.args!r}")
         try:
             with _channel(address) as channel:
                 _call(channel)(probe, timeout=2)

@@ -83,7 +83,9 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         self.log = logging.get_logger()
 
     async def RunFunction(
-        self, req: fnv1.RunFunctionRequest, _context: grpc.aio.ServicerContext | None = None
+        self,
+        req: fnv1.RunFunctionRequest,
+        _context: grpc.aio.ServicerContext[Any, Any] | None = None,
     ) -> fnv1.RunFunctionResponse:
         return self.run(req)
 

@@ -43,7 +43,7 @@ HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
 _SETTLE_SECONDS = 0.05
 
 
-def _deterministic(message: Any) -> bytes:
+def _deterministic(message: fnv1.RunFunctionResponse) -> bytes:
     return message.SerializeToString(deterministic=True)
 
 
@@ -59,7 +59,7 @@ def handlers(
     runner: grpcv1.FunctionRunnerServiceServicer,
     composer: ThreadPoolExecutor | None = None,
     calls: _Calls | None = None,
-) -> list[grpc.GenericRpcHandler]:
+) -> list[grpc.GenericRpcHandler[Any, Any]]:
     """v1 and v1beta1 FunctionRunnerService, both served by `runner`.
 
     v1beta1 and v1 messages share field numbers, so a v1beta1 request parses as v1 and the v1
@@ -73,7 +73,7 @@ def handlers(
         cached: Callable[[bytes, float], bytes | None] = runner.cached  # type: ignore[attr-defined]
         keyed = getattr(runner, "cache", None) is not None
 
-        async def run(data: bytes, _context: grpc.aio.ServicerContext) -> bytes:
+        async def run_bytes(data: bytes, _context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
             counted.accepted += 1
             started = time.perf_counter()
             key = request_key(data) if keyed else b""
@@ -90,16 +90,19 @@ def handlers(
                 if gauge is not None:
                     gauge.dec()
 
+        run: Callable[..., Any] = run_bytes
         deserializer, serializer = None, None
     else:
+        servicer: Any = runner  # the SDK's servicer base class has no type information
 
-        async def run(req: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def run_message(req: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             counted.accepted += 1
-            return await runner.RunFunction(req, context)
+            return await servicer.RunFunction(req, context)
 
+        run = run_message
         deserializer, serializer = fnv1.RunFunctionRequest.FromString, _deterministic
 
-    def service(name: str) -> grpc.GenericRpcHandler:
+    def service(name: str) -> grpc.GenericRpcHandler[Any, Any]:
         return grpc.method_handlers_generic_handler(
             name,
             {
@@ -141,7 +144,7 @@ async def serve_async(
     calls = _Calls(in_flight)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="compose") as composer:
         server.add_generic_rpc_handlers(handlers(runner, composer, calls))
-        health_servicer = health.aio.HealthServicer()
+        health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         reflection.enable_server_reflection((*SERVICE_NAMES, HEALTH_SERVICE), server)
         port = (

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import os
 import random
 import statistics
 import struct
@@ -358,6 +359,15 @@ def echo_command(address: str) -> list[str]:
     return [sys.executable, "-m", "functions.bench", "echo", address]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process `pid` so far (Linux /proc), 0 elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cache_misses(metrics_address: str) -> int:
     with urllib.request.urlopen(f"http://{metrics_address}/metrics", timeout=5) as rsp:
         for line in rsp.read().decode().splitlines():
@@ -457,11 +467,16 @@ async def _load(
 class Row:
     measurement: Measurement
     floor: Measurement
-    note: str = ""
+    cpu_ms: float  # the server process's CPU time per call (all its threads)
+    floor_cpu_ms: float
 
     @property
     def ratio(self) -> float:
         return self.measurement.p50_ms / self.floor.p50_ms
+
+    @property
+    def cpu_ratio(self) -> float:
+        return self.cpu_ms / self.floor_cpu_ms if self.floor_cpu_ms else float("nan")
 
 
 @dataclass
@@ -474,19 +489,21 @@ class Report:
 
     def table(self) -> str:
         lines = [
-            "| scenario | calls | p50 ms | p99 ms | floor p50 ms | p50 / floor |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| scenario | calls | p50 ms | p99 ms | floor p50 ms | p50 / floor "
+            "| server CPU ms / call | floor's | CPU / floor |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for row in self.rows:
             m = row.measurement
             lines.append(
-                f"| {m.name}{row.note} | {m.requests} | {m.p50_ms:.3f} | {m.p99_ms:.3f} "
-                f"| {row.floor.p50_ms:.3f} | {row.ratio:.2f}x |"
+                f"| {m.name} | {m.requests} | {m.p50_ms:.3f} | {m.p99_ms:.3f} "
+                f"| {row.floor.p50_ms:.3f} | {row.ratio:.2f}x | {row.cpu_ms:.3f} "
+                f"| {row.floor_cpu_ms:.3f} | {row.cpu_ratio:.2f}x |"
             )
         if self.per_resource:
             lines += [
                 "",
-                "| composed resources | compose cost per resource (µs, p50) |",
+                "| composed resources | CPU per composed resource (µs, p50, in process) |",
                 "|---:|---:|",
             ]
             lines += [f"| {count} | {cost:.1f} |" for count, cost in self.per_resource]
@@ -511,11 +528,12 @@ class Report:
             name = row.measurement.name
             if not name.startswith(big):
                 continue
+            cpu = f"; server CPU per call {row.cpu_ratio:.2f}x the floor's"
             if "steady state" in name:
                 grew = f", cache misses while measured: {self.steady_misses}"
-                out.append(_verdict("steady state", row.ratio, TARGET_STEADY) + grew)
+                out.append(_verdict("steady state", row.ratio, TARGET_STEADY) + grew + cpu)
             elif "churned" in name:
-                out.append(_verdict("full compose, churned", row.ratio, TARGET_COMPOSE))
+                out.append(_verdict("full compose, churned", row.ratio, TARGET_COMPOSE) + cpu)
         return out
 
 
@@ -542,12 +560,12 @@ def run(requests: int = 400, scaling_seconds: float = 4.0, scaling: bool = True)
     probe = chosen[0].identical(1)[0]
     steady_misses = 0
     with (
-        server(echo_command(echo_address), echo_address, probe),
+        server(echo_command(echo_address), echo_address, probe) as echo_process,
         server(
             paved_command(paved_address, f"--metrics-address={metrics_address}"),
             paved_address,
             probe,
-        ),
+        ) as paved_process,
         _channel(echo_address) as echo_channel,
         _channel(paved_address) as paved_channel,
     ):
@@ -566,10 +584,14 @@ def run(requests: int = 400, scaling_seconds: float = 4.0, scaling: bool = True)
                     floor_call(payload, timeout=30)
                     paved_call(payload, timeout=30)
                 misses = cache_misses(metrics_address)
+                cpu_before = cpu_seconds(echo_process.pid), cpu_seconds(paved_process.pid)
                 floor, paved = measure_pair(name, floor_call, paved_call, payloads)
+                floor_cpu = cpu_seconds(echo_process.pid) - cpu_before[0]
+                paved_cpu = cpu_seconds(paved_process.pid) - cpu_before[1]
                 if workload is big and "steady state" in name:
                     steady_misses = cache_misses(metrics_address) - misses
-                rows.append(Row(paved, floor))
+                count = len(payloads)
+                rows.append(Row(paved, floor, paved_cpu * 1000 / count, floor_cpu * 1000 / count))
     per_resource = _per_resource(found, big)
     replicas = _replicas(big, scaling_seconds) if scaling else []
     return Report(rows, replicas, per_resource, big, steady_misses)
@@ -588,9 +610,9 @@ def _per_resource(found: dict[str, Workload], big: Workload) -> list[tuple[int, 
             runner.run_bytes(payload)
         timings = []
         for payload in payloads[20:]:
-            before = time.perf_counter()
+            before = time.process_time()  # CPU time: other work on the machine does not count
             runner.run_bytes(payload)
-            timings.append(time.perf_counter() - before)
+            timings.append(time.process_time() - before)
         out.append((workload.resources, statistics.median(timings) * 1e6 / workload.resources))
     return out
 

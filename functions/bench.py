@@ -482,7 +482,7 @@ class Row:
 @dataclass
 class Report:
     rows: list[Row]
-    replicas: list[tuple[int, int, float, float]]  # (servers, in flight, req/s, p50 ms)
+    replicas: list[ReplicasRow]
     per_resource: list[tuple[int, float]]  # (resources, µs of compose per resource)
     largest: Workload
     steady_misses: int = 0
@@ -510,13 +510,16 @@ class Report:
         if self.replicas:
             lines += [
                 "",
-                f"| replicas (servers behind one round-robin channel) | calls in flight "
-                f"| req/s, {self.largest.kind} churned | p50 ms |",
-                "|---:|---:|---:|---:|",
+                "| replicas (servers behind one round-robin channel) | calls in flight | req/s "
+                "| p50 ms | calls answered by each | server CPU ms / call "
+                "| capacity of a 1-CPU pod (req/s) |",
+                "|---:|---:|---:|---:|---|---:|---:|",
             ]
             lines += [
-                f"| {servers} | {in_flight} | {rate:.0f} | {p50:.2f} |"
-                for servers, in_flight, rate, p50 in self.replicas
+                f"| {r.servers} | {r.in_flight} | {r.per_second:.0f} | {r.p50_ms:.2f} "
+                f"| {' / '.join(str(n) for n in r.shares)} | {r.cpu_ms:.2f} "
+                f"| {r.capacity_per_pod:.0f} |"
+                for r in self.replicas
             ]
         lines += ["", *self.verdicts()]
         return "\n".join(lines)
@@ -617,21 +620,52 @@ def _per_resource(found: dict[str, Workload], big: Workload) -> list[tuple[int, 
     return out
 
 
-def _replicas(big: Workload, seconds: float) -> list[tuple[int, int, float, float]]:
+@dataclass(frozen=True)
+class ReplicasRow:
+    servers: int
+    in_flight: int
+    per_second: float
+    p50_ms: float
+    shares: tuple[int, ...]  # calls each server answered
+    cpu_ms: float  # server CPU time per call, all servers
+
+    @property
+    def capacity_per_pod(self) -> float:
+        """Calls per second one server can answer with one CPU of its own."""
+        return 1000 / self.cpu_ms if self.cpu_ms else float("nan")
+
+
+def _replicas(big: Workload, seconds: float) -> list[ReplicasRow]:
     """N servers behind one round-robin channel (ipv4:a,b,...), cache off: every call composes."""
     payloads = big.churned(400, seed=4)
     probe = payloads[0]
     results = []
     for count in (1, 2):
         addresses = [f"127.0.0.1:{free_port()}" for _ in range(count)]
+        metrics = [f"127.0.0.1:{free_port()}" for _ in range(count)]
         with contextlib.ExitStack() as stack:
-            for address in addresses:
-                command = paved_command(address, "--cache-size-mb=0")
-                stack.enter_context(server(command, address, probe))
+            processes = [
+                stack.enter_context(
+                    server(
+                        paved_command(address, "--cache-size-mb=0", f"--metrics-address={m}"),
+                        address,
+                        probe,
+                    )
+                )
+                for address, m in zip(addresses, metrics, strict=True)
+            ]
             target = "ipv4:" + ",".join(addresses)
             for in_flight in (1, 8):
+                calls_before = [cache_misses(m) for m in metrics]
+                cpu_before = sum(cpu_seconds(p.pid) for p in processes)
                 rate, p50 = asyncio.run(_load(target, payloads, seconds, in_flight))
-                results.append((count, in_flight, rate, p50))
+                shares = tuple(
+                    cache_misses(m) - before
+                    for m, before in zip(metrics, calls_before, strict=True)
+                )
+                cpu = sum(cpu_seconds(p.pid) for p in processes) - cpu_before
+                cpu_ms = cpu * 1000 / max(1, sum(shares))
+                results.append(ReplicasRow(count, in_flight, rate, p50, shares, cpu_ms))
     return results
 
 

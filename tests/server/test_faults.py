@@ -19,6 +19,7 @@ from typing import Any
 import grpc
 import pytest
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from server.serving import REPO, Served, serving
@@ -260,8 +261,10 @@ SLOW_SERVER = textwrap.dedent(
 
     logging.configure()
     grace = float(sys.argv[3])
+    health = sys.argv[4] if len(sys.argv) > 4 else None
     serving = serve_async(
-        Slow(), sys.argv[1], tls_certs_dir=None, insecure=True, grace_seconds=grace
+        Slow(), sys.argv[1], tls_certs_dir=None, insecure=True, grace_seconds=grace,
+        health_address=health,
     )
     asyncio.run(serving)
     """
@@ -269,10 +272,12 @@ SLOW_SERVER = textwrap.dedent(
 
 
 @contextlib.contextmanager
-def _slow_server(seconds: float, grace: float) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def _slow_server(
+    seconds: float, grace: float, *health: str
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     address = f"127.0.0.1:{free_port()}"
     process = subprocess.Popen(
-        [sys.executable, "-c", SLOW_SERVER, address, str(seconds), str(grace)],
+        [sys.executable, "-c", SLOW_SERVER, address, str(seconds), str(grace), *health],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -315,6 +320,25 @@ def test_sigterm_cancels_what_outlives_the_grace_period_and_exits_on_time() -> N
         assert 0.9 < time.perf_counter() - started < 3
         with pytest.raises(grpc.RpcError):
             in_flight.result(timeout=10)
+
+
+def test_probes_see_not_serving_from_sigterm_until_the_drain_ends() -> None:
+    health_address = f"127.0.0.1:{free_port()}"
+    with (
+        _slow_server(2, 5, health_address) as (address, process),
+        grpc.insecure_channel(address) as channel,
+        grpc.insecure_channel(health_address) as probe,
+    ):
+        check = health_pb2_grpc.HealthStub(probe).Check
+        request = health_pb2.HealthCheckRequest()
+        assert check(request, timeout=5).status == health_pb2.HealthCheckResponse.SERVING
+        in_flight = served_stub(channel).RunFunction.future(simulate.request({}), timeout=20)
+        time.sleep(0.3)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        assert check(request, timeout=5).status == health_pb2.HealthCheckResponse.NOT_SERVING
+        in_flight.result(timeout=10)
+        assert process.wait(timeout=10) == 0
 
 
 def served_stub(channel: grpc.Channel) -> Any:

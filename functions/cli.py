@@ -236,10 +236,19 @@ def tls_problem(certs_dir: str) -> str | None:
     help="Seconds of load per point of the replicas table.",
 )
 @click.option("--no-scaling", is_flag=True, help="Skip the replicas table.")
-def bench(requests: int, scaling_seconds: float, no_scaling: bool) -> None:
+@click.option(
+    "--profile",
+    is_flag=True,
+    help="Only profile churned full composes of the largest blueprint in process (cProfile).",
+)
+def bench(requests: int, scaling_seconds: float, no_scaling: bool, profile: bool) -> None:
     """Measure the server over gRPC on loopback against an empty function (the floor)."""
     from functions import bench as benchmark
 
+    if profile:
+        logging.configure(logging.Level.DISABLED)
+        click.echo(benchmark.profile(requests))
+        return
     report = benchmark.run(requests, scaling_seconds, scaling=not no_scaling)
     click.echo(report.table())
 

@@ -174,7 +174,7 @@ async def serve_async(
         log.info("draining", grace_seconds=grace_seconds)
         started = time.monotonic()
         await health_servicer.enter_graceful_shutdown()
-        await _settle(calls)
+        await _settle(calls, limit=min(1.0, grace_seconds / 2))
         # Stops accepting at once (GOAWAY: Crossplane sends new calls to other pods), then waits
         # for the accepted calls, cancelling what is left when the grace period ends.
         await server.stop(max(0.0, grace_seconds - (time.monotonic() - started)))
@@ -184,10 +184,14 @@ async def serve_async(
     log.info("stopped", seconds=round(time.monotonic() - started, 3))
 
 
-async def _settle(calls: _Calls) -> None:
-    """Let calls that already reached the process be accepted: gRPC refuses the rest at stop."""
+async def _settle(calls: _Calls, limit: float) -> None:
+    """Let calls that already reached the process be accepted: gRPC refuses the rest at stop.
+
+    Waits until no call was accepted for a moment, at most `limit` seconds: the rest of the grace
+    period is for the accepted calls.
+    """
     seen = -1
-    deadline = time.monotonic() + 1.0  # then stop anyway: the grace period is for accepted calls
+    deadline = time.monotonic() + limit
     while calls.accepted != seen and time.monotonic() < deadline:
         seen = calls.accepted
         await asyncio.sleep(_SETTLE_SECONDS)

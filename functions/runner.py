@@ -26,8 +26,9 @@ from functions.kit.observed import lookup
 from functions.policy import Policy, defaults_filler, enforce
 from functions.structs import (
     ResourceMemo,
+    field_header,
     length_delimited,
-    map_entry,
+    map_entry_parts,
     serialized_resource,
     set_value,
     upb_map_order,
@@ -183,9 +184,9 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         if req.HasField("context"):
             rest.context.CopyFrom(req.context)
         _add_outcome(rest, out)
-        state = _desired_composite(out, req.desired)
+        composite = _desired_composite(out, req.desired)
         entries = {
-            key: map_entry(2, key, previous.SerializeToString(deterministic=True))
+            key: map_entry_parts(2, key, previous.SerializeToString(deterministic=True))
             for key, previous in req.desired.resources.items()  # earlier pipeline steps'
         }
         memo = self.memo
@@ -193,13 +194,19 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
             entries[key] = (
                 memo.entry(key, desired.resource, desired.ready)
                 if memo is not None
-                else map_entry(2, key, serialized_resource(desired.resource, desired.ready))
+                else map_entry_parts(2, key, serialized_resource(desired.resource, desired.ready))
             )
-        state += b"".join(entries[key] for key in sorted(entries, key=upb_map_order))
-        return (
-            length_delimited(1, meta.SerializeToString(deterministic=True))
-            + length_delimited(2, state)
-            + rest.SerializeToString(deterministic=True)
+        state = [composite]
+        for key in sorted(entries, key=upb_map_order):
+            state += entries[key]
+        # One copy of everything at the end: a response can be megabytes.
+        return b"".join(
+            [
+                length_delimited(1, meta.SerializeToString(deterministic=True)),
+                field_header(2, sum(map(len, state))),
+                *state,
+                rest.SerializeToString(deterministic=True),
+            ]
         )
 
     def _too_large(self, req: fnv1.RunFunctionRequest, size: int) -> bytes:

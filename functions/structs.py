@@ -72,28 +72,33 @@ class ResourceMemo:
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def entry(self, name: str, resource: dict[str, Any], ready: bool) -> bytes:
-        """`State.resources[name]` holding `resource`, serialized deterministically."""
+    def entry(self, name: str, resource: dict[str, Any], ready: bool) -> list[bytes]:
+        """`State.resources[name]` holding `resource`, serialized deterministically, in parts.
+
+        A large resource (over 1/64 of the memo) is not memoised, nor copied into one entry: its
+        parts are the entry's header and the resource's bytes.
+        """
         try:
             key = marshal.dumps((name, ready, resource), 2)
         except ValueError:  # a type marshal does not know (an enum, a Mapping): no memo
-            return map_entry(2, name, serialized_resource(resource, ready))
+            return map_entry_parts(2, name, serialized_resource(resource, ready))
+        if len(key) > self.max_bytes // 64:
+            return map_entry_parts(2, name, serialized_resource(resource, ready))
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
-                return found
-        data = map_entry(2, name, serialized_resource(resource, ready))
+                return [found]
+        data = b"".join(map_entry_parts(2, name, serialized_resource(resource, ready)))
         size = len(key) + len(data) + _MEMO_ENTRY_OVERHEAD
-        if size <= self.max_bytes:
-            with self._lock:
-                if key not in self._entries:
-                    self._entries[key] = data
-                    self._bytes += size
-                while self._bytes > self.max_bytes:
-                    old_key, old = self._entries.popitem(last=False)
-                    self._bytes -= len(old_key) + len(old) + _MEMO_ENTRY_OVERHEAD
-        return data
+        with self._lock:
+            if key not in self._entries:
+                self._entries[key] = data
+                self._bytes += size
+            while self._bytes > self.max_bytes:
+                old_key, old = self._entries.popitem(last=False)
+                self._bytes -= len(old_key) + len(old) + _MEMO_ENTRY_OVERHEAD
+        return [data]
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -112,12 +117,23 @@ def serialized_resource(resource: dict[str, Any], ready: bool) -> bytes:
 
 def length_delimited(number: int, payload: bytes) -> bytes:
     """Field `number` holding `payload` (a string, bytes or message), as protobuf writes it."""
-    return _varint((number << 3) | 2) + _varint(len(payload)) + payload
+    return field_header(number, len(payload)) + payload
 
 
-def map_entry(number: int, key: str, value: bytes) -> bytes:
-    """One entry of the map<string, message> field `number`, as deterministic serialization does."""
-    return length_delimited(number, length_delimited(1, key.encode()) + length_delimited(2, value))
+def field_header(number: int, length: int) -> bytes:
+    """What precedes `length` bytes of a string, bytes or message in field `number`."""
+    return _varint((number << 3) | 2) + _varint(length)
+
+
+def map_entry_parts(number: int, key: str, value: bytes) -> list[bytes]:
+    """One entry of the map<string, message> field `number`, as deterministic serialization does.
+
+    In two parts, everything before the value and the value, so a large value is not copied.
+    """
+    key_field = length_delimited(1, key.encode())
+    value_header = field_header(2, len(value))
+    entry_length = len(key_field) + len(value_header) + len(value)
+    return [field_header(number, entry_length) + key_field + value_header, value]
 
 
 def upb_map_order(key: str) -> bytes:

@@ -3,7 +3,7 @@
 Measured before: 300 concurrent 3.9 MB requests peaked at 1,063 MiB resident. Now at most
 --max-concurrent-calls calls are accepted at once and the rest are refused straight away with
 RESOURCE_EXHAUSTED, so the peak is bounded by the budget the README documents:
-baseline + cache + memoised resources + max-concurrent-calls x 3 x the message limit.
+baseline + cache + memoised resources + (max-concurrent-calls x 4 + 6) x the message limit.
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ ACCEPTED = 8
 CACHE_MB = 8
 MEMO_MB = 16
 MESSAGE_MB = 4
-# A call holds its request about three times while accepted: gRPC's buffer, the bytes handed to
-# Python and the parsed message (measured: ~11 MiB for a 3.9 MB request).
-PER_CALL = 3
+# A call holds its request about three times while accepted (gRPC's buffer, the bytes handed to
+# Python, the parsed message) and then its response; the one compose under way makes a few more
+# copies of what it composes (here the 3.9 MB observed resource the kit keeps composing).
+PER_CALL = 4
+COMPOSING = 6
 
 
 def _peak_and_current_kib(pid: int) -> tuple[int, int]:
@@ -39,23 +41,27 @@ def _peak_and_current_kib(pid: int) -> tuple[int, int]:
     return int(fields["VmHWM"].split()[0]), int(fields["VmRSS"].split()[0])
 
 
-def _large_request(index: int) -> bytes:
-    req = simulate.request(load_xr("bucket/claim.yaml"), tag=f"flood-{index}")
+def _large_requests(count: int) -> list[bytes]:
+    """`count` different 3.9 MB requests (their tags differ, so none is a cache hit)."""
+    req = simulate.request(load_xr("bucket/claim.yaml"), tag="flood-00000")
     req.observed.resources["blob"].resource.update({"data": {"big": "x" * int(3.9 * MiB)}})
-    return req.SerializeToString()
+    data = req.SerializeToString()
+    return [data.replace(b"flood-00000", b"flood-%05d" % index) for index in range(count)]
 
 
 async def _flood(address: str) -> tuple[list[grpc.StatusCode], float]:
+    requests = _large_requests(CALLS + 1)
     options = [("grpc.max_send_message_length", 8 * MiB)]
     async with grpc.aio.insecure_channel(address, options=options) as channel:
         call = channel.unary_unary(
             bench.METHOD, request_serializer=None, response_deserializer=None
         )
+        await call(requests[-1], timeout=60)  # connected before the flood
 
         async def one(index: int) -> tuple[grpc.StatusCode, float]:
             started = time.perf_counter()
             try:
-                await call(_large_request(index), timeout=60)
+                await call(requests[index], timeout=60)
             except grpc.aio.AioRpcError as error:
                 return error.code(), time.perf_counter() - started
             return grpc.StatusCode.OK, time.perf_counter() - started
@@ -79,7 +85,8 @@ def test_a_flood_of_large_requests_stays_within_the_memory_budget() -> None:
         peak, _ = _peak_and_current_kib(served.process.pid)
         served.run(simulate.request(load_xr("bucket/claim.yaml")))  # still serving
         assert served.stop() == 0
-    budget_kib = baseline + (CACHE_MB + MEMO_MB + ACCEPTED * PER_CALL * MESSAGE_MB) * 1024
+    calls_mb = (ACCEPTED * PER_CALL + COMPOSING) * MESSAGE_MB
+    budget_kib = baseline + (CACHE_MB + MEMO_MB + calls_mb) * 1024
     print(f"baseline {baseline // 1024} MiB, peak {peak // 1024} MiB, budget {budget_kib // 1024}")
     assert set(codes) <= {grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED}
     assert codes.count(grpc.StatusCode.OK) >= ACCEPTED

@@ -66,7 +66,7 @@ def test_the_runtime_config_is_valid_and_runs_one_process_per_cpu() -> None:
     health_port = int(env["HEALTH_ADDRESS"].rpartition(":")[2])
     assert container["readinessProbe"]["grpc"]["port"] == health_port
     # The documented memory budget fits the limit.
-    budget = 80 + int(env["CACHE_SIZE_MB"]) + 16 + int(env["MAX_CONCURRENT_CALLS"]) * 3 * 4
+    budget = 80 + int(env["CACHE_SIZE_MB"]) + 16 + (int(env["MAX_CONCURRENT_CALLS"]) * 4 + 6) * 4
     assert budget <= _mebibytes(container["resources"]["limits"]["memory"])
 
 

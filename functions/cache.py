@@ -4,10 +4,11 @@ Crossplane never sends the same bytes twice: Go's protobuf orders map entries (e
 fields) differently on each marshal. It does send a tag that identifies the content: the SHA-256
 of the request's deterministic marshalling, and the protocol promises that requests with identical
 tags are otherwise identical (Crossplane's own response cache keys on it). So a request carrying
-such a tag is keyed on its `meta` field, its length (map order never changes a length) and the raw
-bytes of every field the tag may not cover (the required resources Crossplane adds after tagging,
-e.g. while a function iterates on its requirements). Finding that key reads a few bytes of the
-request and parses nothing. Any other request is keyed on the digest of its exact bytes.
+such a tag is keyed on its `meta` field, its length (map order never changes a length) and the
+content of every field the tag may not cover (the required resources Crossplane adds after
+tagging, e.g. while a function iterates on its requirements). Finding that key reads a few bytes
+of the request and parses at most those fields. Any other request is keyed on the digest of its
+exact bytes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from google.protobuf.message import DecodeError
 
 # Bytes of Python bookkeeping per entry on top of the response's and key's contents: the
 # OrderedDict slot and the Cached object (~170, measured with tracemalloc) and the two bytes
@@ -83,17 +87,28 @@ def request_key(data: bytes) -> bytes:
     """The cache key of a serialized RunFunctionRequest (see the module's docstring)."""
     tagged = _tagged_parts(data)
     if tagged is None:
-        key = hashlib.sha256(b"raw\0")
-        key.update(data)  # not b"raw\0" + data: that copies a request of up to the message limit
-        return key.digest()
+        return _raw_key(data)
+    meta, uncovered = tagged
     key = hashlib.sha256(b"tag\0" + len(data).to_bytes(8, "little"))
-    for part in tagged:
-        key.update(len(part).to_bytes(8, "little"))
-        key.update(part)
+    key.update(meta)
+    if uncovered:
+        # Required resources and the like, in Go's map order: keyed on their content, which
+        # costs parsing and re-serializing only them (a few KB), not the whole request.
+        try:
+            partial = fnv1.RunFunctionRequest.FromString(b"".join(uncovered))
+        except DecodeError:
+            return _raw_key(data)
+        key.update(partial.SerializeToString(deterministic=True))
     return key.digest()
 
 
-def _tagged_parts(data: bytes) -> list[bytes] | None:
+def _raw_key(data: bytes) -> bytes:
+    key = hashlib.sha256(b"raw\0")
+    key.update(data)  # not b"raw\0" + data: that copies a request of up to the message limit
+    return key.digest()
+
+
+def _tagged_parts(data: bytes) -> tuple[bytes, list[bytes]] | None:
     """The meta field and the fields the tag does not cover, or None without a Crossplane tag.
 
     Reads only the top-level field headers. Anything unusual (a malformed message, a field twice,
@@ -123,7 +138,7 @@ def _tagged_parts(data: bytes) -> list[bytes] | None:
             return None
     except IndexError:
         return None
-    return [meta, *uncovered]
+    return meta, uncovered
 
 
 def _has_crossplane_tag(meta_field: bytes) -> bool:

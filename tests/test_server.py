@@ -284,15 +284,21 @@ def test_crossplanes_steady_state_hits_one_entry_whatever_the_map_order() -> Non
 
 
 def test_a_tag_covers_only_what_crossplane_tagged() -> None:
-    """Crossplane adds required resources after tagging: the same tag with other ones is new."""
+    """Crossplane adds required resources after tagging: they are keyed on their content."""
     runner = FunctionRunner()
     req = bench.crossplane_tagged(simulate.request(BUCKET))
-    with_required = fnv1.RunFunctionRequest()
-    with_required.CopyFrom(req)
-    with_required.required_resources["cluster"].items.add().resource.update({"kind": "XCluster"})
-    for message in (req, with_required):
-        runner.run_bytes(message.SerializeToString())
-    assert runner.cache is not None and len(runner.cache) == 2
+    required = []
+    for name in ("platform", "platfor2"):  # same length: only the content tells them apart
+        with_required = fnv1.RunFunctionRequest()
+        with_required.CopyFrom(req)
+        cluster = with_required.required_resources["cluster"].items.add().resource
+        cluster.update({"kind": "XCluster", "metadata": {"name": name}, "status": {"a": 1, "b": 2}})
+        required.append(with_required)
+    rng = random.Random(5)
+    for message in (req, *required):
+        for _ in range(3):  # fresh map orders, the required resources' included
+            runner.run_bytes(bench.go_marshal(message, rng))
+    assert runner.cache is not None and len(runner.cache) == 3
 
 
 def test_requests_without_crossplanes_tag_are_keyed_on_their_bytes() -> None:

@@ -142,6 +142,7 @@ def serve(
         observer=observer,
         # Headroom for gRPC's own framing, so the FATAL answer comes before gRPC's refusal.
         max_response_bytes=send * 1024 * 1024 - 1024,
+        refusals_at_warning=True,
     )
     asyncio.run(
         serve_async(

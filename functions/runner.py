@@ -74,8 +74,12 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         memo_bytes: int = DEFAULT_MEMO_MEGABYTES * 1024 * 1024,
         observer: Observer | None = None,
         max_response_bytes: int | None = None,
+        refusals_at_warning: bool = False,
     ) -> None:
         self.blueprints = blueprints
+        # The server logs every FATAL at warning, for whoever tails the function's logs; in
+        # process (render, tests) the FATAL result itself is what the caller shows.
+        self._refusal_level = "warning" if refusals_at_warning else "debug"
         self.ttl_seconds = ttl_seconds
         self.cache = ResponseCache(cache_bytes) if cache_bytes > 0 else None
         self.memo = ResourceMemo(memo_bytes) if memo_bytes > 0 else None
@@ -124,7 +128,9 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
             rsp = fnv1.RunFunctionResponse()
             rsp.meta.ttl.FromTimedelta(datetime.timedelta(seconds=self.ttl_seconds))
             _fatal(rsp, f"the request is not a valid RunFunctionRequest: {error}")
-            self.log.warning("composing failed", error="the request does not parse")
+            getattr(self.log, self._refusal_level)(
+                "composing failed", error="the request does not parse"
+            )
             self._observe(UNKNOWN_BLUEPRINT, "fatal", started, cached=False)
             return rsp.SerializeToString(deterministic=True)
         response, severity = self._respond(req)
@@ -220,7 +226,7 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
             "spec.parameters holding unexpectedly large values?"
         )
         _fatal(rsp, message)
-        self.log.warning("composing failed", xr=_identity(req), error=message)
+        getattr(self.log, self._refusal_level)("composing failed", xr=_identity(req), error=message)
         return rsp.SerializeToString(deterministic=True)
 
     def _blueprint_label(self, req: fnv1.RunFunctionRequest) -> str:

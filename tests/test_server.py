@@ -425,7 +425,7 @@ def test_fatal_results_are_logged_at_warning_with_the_xr_and_the_field(
     captured_logs: list[dict[str, Any]],
 ) -> None:
     """Measured: FATAL results were logged at debug; an engineer tailing the logs saw nothing."""
-    FunctionRunner().run(BAD_REQUESTS["spec.parameters.region"])
+    FunctionRunner(refusals_at_warning=True).run(BAD_REQUESTS["spec.parameters.region"])
     (line,) = [line for line in captured_logs if line["event"] == "composing failed"]
     assert line["log_level"] == "warning"
     assert line["xr"].startswith("XBucket team-assets-")  # the claim's XR
@@ -457,3 +457,13 @@ def test_connections_are_recycled_and_calls_go_on() -> None:
             assert stub.RunFunction(req, timeout=10, wait_for_ready=True).meta.tag == "aged"
             time.sleep(0.05)
         assert served.stop() == 0
+
+
+def test_the_server_logs_each_refused_claim_at_warning() -> None:
+    with serving("--insecure") as served:
+        served.run(BAD_REQUESTS["spec.parameters.region"])
+        assert served.stop() == 0
+    (line,) = [json.loads(x) for x in served.lines if "composing failed" in x]
+    assert line["field"] == "spec.parameters.region"
+    assert line["claim"] == "team-a/team-assets"
+    assert "warn" in str(line.get("level", line.get("log_level", ""))).lower(), line

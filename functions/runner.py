@@ -156,7 +156,9 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         except ComposeError as error:
             message = _redact(str(error), req)
             # A platform engineer tailing the function sees every claim it refuses, and why.
-            log.warning("composing failed", field=_fields(error), error=message, **_claim(req))
+            getattr(log, self._refusal_level)(
+                "composing failed", field=_fields(error), error=message, **_claim(req)
+            )
         except Exception as error:  # a bug must not take the server down, nor half-apply
             # Not log.exception: the SDK's JSON logs render tracebacks with local variables,
             # which would include connection details.

@@ -6,6 +6,7 @@ of both.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
@@ -467,3 +468,20 @@ def test_the_server_logs_each_refused_claim_at_warning() -> None:
     assert line["field"] == "spec.parameters.region"
     assert line["claim"] == "team-a/team-assets"
     assert "warn" in str(line.get("level", line.get("log_level", ""))).lower(), line
+
+
+@pytest.mark.parametrize(
+    ("name", "tag", "mangle"),
+    [
+        ("a tag that is not a SHA-256", "steady", None),
+        ("an uppercase hex tag", "A" * 64, None),
+        ("a truncated request", "a" * 64, lambda data: data[:-7]),
+        ("a second meta field", "a" * 64, lambda data: data + data[: data[1] + 2]),
+    ],
+)
+def test_anything_unusual_is_keyed_on_its_exact_bytes(name: str, tag: str, mangle: Any) -> None:
+    req = simulate.request(BUCKET, tag=tag)
+    data = req.SerializeToString()
+    data = mangle(data) if mangle else data
+    raw = hashlib.sha256(b"raw\0" + data).digest()
+    assert request_key(data) == raw, name

@@ -50,6 +50,7 @@ def _large_requests(count: int) -> list[bytes]:
 
 
 async def _flood(address: str) -> tuple[list[grpc.StatusCode], float]:
+    """The status of every call, and the slowest refusal over the slowest answer."""
     requests = _large_requests(CALLS + 1)
     options = [("grpc.max_send_message_length", 8 * MiB)]
     async with grpc.aio.insecure_channel(address, options=options) as channel:
@@ -68,7 +69,8 @@ async def _flood(address: str) -> tuple[list[grpc.StatusCode], float]:
 
         results = await asyncio.gather(*(one(index) for index in range(CALLS)))
     refused = [seconds for code, seconds in results if code == grpc.StatusCode.RESOURCE_EXHAUSTED]
-    return [code for code, _ in results], max(refused, default=0.0)
+    answered = [seconds for code, seconds in results if code == grpc.StatusCode.OK]
+    return [code for code, _ in results], max(refused, default=0.0) / max(answered, default=1.0)
 
 
 def test_a_flood_of_large_requests_stays_within_the_memory_budget() -> None:
@@ -81,7 +83,7 @@ def test_a_flood_of_large_requests_stays_within_the_memory_budget() -> None:
     with serving(*args) as served:
         served.run(simulate.request(load_xr("bucket/claim.yaml")))  # warm: imports, first compose
         _, baseline = _peak_and_current_kib(served.process.pid)
-        codes, slowest_refusal = asyncio.run(_flood(served.address))
+        codes, slowest_refusal_to_answer = asyncio.run(_flood(served.address))
         peak, _ = _peak_and_current_kib(served.process.pid)
         served.run(simulate.request(load_xr("bucket/claim.yaml")))  # still serving
         assert served.stop() == 0
@@ -92,4 +94,5 @@ def test_a_flood_of_large_requests_stays_within_the_memory_budget() -> None:
     assert codes.count(grpc.StatusCode.OK) >= ACCEPTED
     assert grpc.StatusCode.RESOURCE_EXHAUSTED in codes
     assert peak <= budget_kib, f"peak {peak} KiB over the budget {budget_kib} KiB"
-    assert slowest_refusal < 5  # refused at once, not after waiting for a slot
+    # Refused at once, not after waiting for a slot: faster than the calls that were answered.
+    assert slowest_refusal_to_answer < 1

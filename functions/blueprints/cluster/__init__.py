@@ -10,6 +10,7 @@ run the other way round: in-cluster objects, node groups, the cluster, and the V
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 
 from functions.kit import Blueprint, ComposeError, Composite, Desired, Measure
 from functions.resources.kinds import (
@@ -26,6 +27,7 @@ from functions.resources.kinds import (
 from . import access, addons, control_plane, iam, network, nodes, outputs, providers, tenancy
 from .control_plane import cluster_name
 from .parameters import ClusterParameters, ClusterStatus
+from .platform.compose import compose as compose_platform
 from .usages import Use, usage
 
 __all__ = ["BLUEPRINT", "ClusterParameters", "ClusterStatus", "compose"]
@@ -111,14 +113,32 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
         after=["kubernetes-provider-config", ebs_csi],
     )
 
-    # 8. Deletion order, each Usage once both its sides exist.
-    for key, of, by in deletion_order(private_subnets, pools):
+    # 8. The platform: Helm releases and the objects they need, on a cluster ready for them.
+    platform_usages = compose_platform(
+        xr,
+        out,
+        ready_to_deploy=[
+            "helm-provider-config",
+            "kubernetes-provider-config",
+            *ready_to_deploy,
+            "storage-class",
+        ],
+        pools=pools,
+        pod_identity_agent=agent,
+    )
+
+    # 9. Deletion order, each Usage once both its sides exist.
+    for key, of, by in deletion_order(private_subnets, pools, platform_usages):
         out.add(key, usage(xr, key, of, by), after=[of[1], by[1]])
 
     outputs.report(xr, out, net, network_keys, pools, addon_keys)
 
 
-def deletion_order(private_subnets: list[str], pools: list[str]) -> list[tuple[str, Use, Use]]:
+def deletion_order(
+    private_subnets: list[str],
+    pools: list[str],
+    platform: Sequence[tuple[str, Use, Use]] = (),
+) -> list[tuple[str, Use, Use]]:
     """(usage key, (kind, key) of the used resource, (kind, key) of its user)."""
     cluster = (EKS_CLUSTER, "eks-cluster")
     order: list[tuple[str, Use, Use]] = [
@@ -146,6 +166,9 @@ def deletion_order(private_subnets: list[str], pools: list[str]) -> list[tuple[s
     for subnet in private_subnets:
         order.append((f"usage-{subnet}-by-cluster", (SUBNET, subnet), cluster))
     order.append(("usage-vpc-by-cluster", (VPC, "vpc"), cluster))
+    # The platform's: Applications, then the load balancer controller, then the rest of the
+    # platform, each holding the nodes and the kubeconfig it needs to uninstall cleanly.
+    order.extend(platform)
     return order
 
 

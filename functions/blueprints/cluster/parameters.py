@@ -8,6 +8,8 @@ from pydantic import ConfigDict, Field, StringConstraints
 
 from functions.kit import CommonParameters, Model, cel, immutable, xrd_rules
 
+from .platform.parameters import PlatformParameters, PlatformStatus
+
 # EKS versions in standard support that Paved has been tested against; the newest is the default.
 SUPPORTED_VERSIONS = ("1.31", "1.32", "1.33", "1.34")
 KubernetesVersion = Literal["1.31", "1.32", "1.33", "1.34"]
@@ -261,6 +263,11 @@ class ClusterParameters(CommonParameters):
         default_factory=lambda: list(DEFAULT_LOG_TYPES),
         description="Control-plane log types sent to CloudWatch.",
     )
+    platform: PlatformParameters = Field(
+        default_factory=PlatformParameters,
+        description="What is installed into the cluster: GitOps, policy, ingress, certificates, "
+        "secrets, metrics and monitoring.",
+    )
 
 
 class ClusterInfo(Model):
@@ -297,3 +304,6 @@ class ClusterInfo(Model):
 
 class ClusterStatus(Model):
     cluster: ClusterInfo | None = None
+    platform: PlatformStatus | None = Field(
+        default=None, description="Each enabled platform component's version and readiness."
+    )

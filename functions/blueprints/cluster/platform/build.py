@@ -1,0 +1,259 @@
+"""What every platform component is built from: Helm Releases, in-cluster Objects, Pod Identity
+roles, and the bookkeeping (stage gates, deletion order, status) they share."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from functions.kit import Composite, Desired, ProviderConfigRef, dns_label
+from functions.resources.kinds import (
+    CLUSTER_AUTH,
+    HELM_RELEASE,
+    KUBERNETES_OBJECT,
+    NODE_GROUP,
+    POD_IDENTITY_ASSOCIATION,
+    POLICY,
+    ROLE,
+    ROLE_POLICY_ATTACHMENT,
+)
+
+from ..iam import trust_policy
+from ..parameters import ClusterParameters
+from ..providers import provider_config_name
+from ..usages import Use
+from .charts import CHARTS, Chart
+
+# IAM role names are at most 64 characters, unique in the account.
+IAM_ROLE_NAME_MAX = 64
+
+
+def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """`override` deep-merged over `base`: objects merge key by key, anything else is replaced."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def aws_name(xr: Composite[Any], suffix: str, max_len: int = IAM_ROLE_NAME_MAX) -> str:
+    """An IAM name unique per XR (its namespace and name) and stable for the XR's lifetime."""
+    return dns_label(xr.namespace or "", xr.name, suffix, max_len=max_len)
+
+
+def release_key(component: str) -> str:
+    """Composition resource name of a component's Release: `load_balancer_controller` ->
+    `load-balancer-controller`."""
+    return component.replace("_", "-")
+
+
+@dataclass
+class Platform:
+    """The platform being composed into one cluster."""
+
+    xr: Composite[ClusterParameters]
+    out: Desired
+    # Ready before anything is deployed into the cluster: ProviderConfigs, nodes, coredns.
+    ready_to_deploy: list[str]
+    pools: list[str]
+    pod_identity_agent: str
+    # Releases wait for these too (the load balancer controller's webhook must serve first).
+    first: list[str] = field(default_factory=list)
+    # Composition resource names per component, for its status.
+    keys: dict[str, list[str]] = field(default_factory=dict)
+    # (usage key, used, user): deletion order.
+    usages: list[tuple[str, Use, Use]] = field(default_factory=list)
+
+    @property
+    def cluster_provider_config(self) -> ProviderConfigRef:
+        return ProviderConfigRef(provider_config_name(self.xr), "ProviderConfig")
+
+    def add(self, component: str, key: str, resource: dict[str, Any], after: Iterable[str]) -> str:
+        self.out.add(key, resource, after=list(dict.fromkeys(after)))
+        self.keys.setdefault(component, []).append(key)
+        return key
+
+    def use(self, of: Use, by: Use) -> None:
+        """`of` is deleted only once `by` is gone."""
+        key = f"usage-{of[1]}-by-{by[1]}"
+        if all(existing != key for existing, _, _ in self.usages):
+            self.usages.append((key, of, by))
+
+    # -- Helm -----------------------------------------------------------------------------------
+
+    def version(self, component: str) -> str:
+        settings = getattr(self.xr.params.platform, component)
+        return settings.version or CHARTS[component].version
+
+    def release(
+        self, component: str, values: Mapping[str, Any], *, after: Iterable[str] = ()
+    ) -> str:
+        """A Helm Release of the component's chart into the cluster, Ready once its workloads are.
+
+        Every Release holds the nodes and the kubeconfig until it is uninstalled: uninstalling
+        runs hooks and controllers clean up (load balancers, webhooks) on those nodes.
+        """
+        chart = CHARTS[component]
+        settings = getattr(self.xr.params.platform, component)
+        key = release_key(component)
+        resource = release(
+            self.xr,
+            key,
+            chart,
+            self.version(component),
+            merge(values, settings.values),
+            self.cluster_provider_config,
+        )
+        self.add(component, key, resource, [*self.ready_to_deploy, *self.first, *after])
+        self.use((CLUSTER_AUTH, "cluster-auth"), (HELM_RELEASE, key))
+        for pool in self.pools:
+            self.use((NODE_GROUP, pool), (HELM_RELEASE, key))
+        return key
+
+    # -- in-cluster objects ---------------------------------------------------------------------
+
+    def object(
+        self,
+        component: str,
+        key: str,
+        manifest: dict[str, Any],
+        *,
+        after: Iterable[str],
+        provider_config: ProviderConfigRef | None = None,
+        derive_readiness: bool = False,
+    ) -> str:
+        """A manifest applied by provider-kubernetes: into this cluster, where the component's
+        chart installed its kind, or through `provider_config` into another (the hub)."""
+        extra = {"readiness": {"policy": "DeriveFromObject"}} if derive_readiness else None
+        resource = self.xr.shape.managed(
+            KUBERNETES_OBJECT,
+            self.xr.resource_name(key),
+            {"manifest": manifest},
+            provider_config=provider_config or self.cluster_provider_config,
+            extra_spec=extra,
+        )
+        self.add(component, key, resource, after)
+        if provider_config is None:
+            # Deleted while its kind (the chart's CRD) and the controller finalising it are there.
+            self.use((HELM_RELEASE, release_key(component)), (KUBERNETES_OBJECT, key))
+        return key
+
+    # -- AWS identity ---------------------------------------------------------------------------
+
+    def pod_identity(
+        self,
+        component: str,
+        service_account: tuple[str, str],
+        policy: dict[str, Any],
+        description: str,
+    ) -> str:
+        """An IAM role only `service_account` (namespace, name) can assume, through EKS Pod
+        Identity, with `policy`; returns the association's key, which the Release waits for."""
+        xr = self.xr
+        prefix = release_key(component)
+        role, policy_key, attachment, association = (
+            f"{prefix}-role",
+            f"{prefix}-policy",
+            f"{prefix}-role-policy",
+            f"{prefix}-pod-identity",
+        )
+        role_name = aws_name(xr, prefix)
+        # Pod Identity sessions are tagged, so the trust policy must allow sts:TagSession.
+        self.add(
+            component,
+            role,
+            xr.shape.managed(
+                ROLE,
+                xr.resource_name(role),
+                {
+                    "assumeRolePolicy": trust_policy("pods.eks.amazonaws.com", tag_session=True),
+                    "description": description,
+                    "tags": xr.tags(),
+                },
+                external_name=role_name,
+            ),
+            # Not needed before the cluster: the cluster's first stage stays network and its IAM.
+            ["eks-cluster"],
+        )
+        self.add(
+            component,
+            policy_key,
+            xr.shape.managed(
+                POLICY,
+                xr.resource_name(policy_key),
+                {
+                    "policy": json.dumps(policy, sort_keys=True, separators=(",", ":")),
+                    "description": description,
+                    "tags": xr.tags(),
+                },
+                external_name=aws_name(xr, prefix, max_len=128),
+            ),
+            ["eks-cluster"],
+        )
+        self.add(
+            component,
+            attachment,
+            xr.shape.managed(
+                ROLE_POLICY_ATTACHMENT,
+                xr.resource_name(attachment),
+                {
+                    "policyArnRef": xr.shape.ref(xr.resource_name(policy_key)),
+                    "roleRef": xr.shape.ref(xr.resource_name(role)),
+                },
+            ),
+            [role, policy_key],
+        )
+        namespace, name = service_account
+        self.add(
+            component,
+            association,
+            xr.shape.managed(
+                POD_IDENTITY_ASSOCIATION,
+                xr.resource_name(association),
+                {
+                    "region": xr.params.region,
+                    "clusterNameRef": xr.shape.ref(xr.resource_name("eks-cluster")),
+                    "namespace": namespace,
+                    "serviceAccount": name,
+                    "roleArnRef": xr.shape.ref(xr.resource_name(role)),
+                    "tags": xr.tags(),
+                },
+            ),
+            [self.pod_identity_agent, role, attachment],
+        )
+        # The controller keeps its AWS identity until it is uninstalled (it cleans up in AWS).
+        key = release_key(component)
+        self.use((POD_IDENTITY_ASSOCIATION, association), (HELM_RELEASE, key))
+        self.use((ROLE, role), (HELM_RELEASE, key))
+        self.use((ROLE_POLICY_ATTACHMENT, attachment), (HELM_RELEASE, key))
+        return association
+
+
+def release(
+    xr: Composite[Any],
+    key: str,
+    chart: Chart,
+    version: str,
+    values: dict[str, Any],
+    provider_config: ProviderConfigRef,
+) -> dict[str, Any]:
+    return xr.shape.managed(
+        HELM_RELEASE,
+        xr.resource_name(key),
+        {
+            "chart": {"name": chart.name, "repository": chart.repository, "version": version},
+            "namespace": chart.namespace,
+            "values": values,
+            # Ready only once the chart's workloads are: what waits for it can rely on it.
+            "wait": True,
+        },
+        # The Helm release name: fixes the names of everything the chart creates.
+        external_name=chart.release,
+        provider_config=provider_config,
+    )

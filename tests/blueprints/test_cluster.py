@@ -19,6 +19,7 @@ from support.compose import (
 )
 from support.crds import CRDS_DIR, crds_available, validate
 from support.golden import assert_golden
+from support.platform import without_platform
 
 from functions import simulate
 
@@ -93,7 +94,13 @@ def test_fully_composed_cluster(mode: str) -> None:
     assert final.desired.composite.ready == fnv1.READY_UNSPECIFIED
     assert {(c.type, c.status, c.reason) for c in final.conditions} == {
         (type_, fnv1.STATUS_CONDITION_TRUE, "Available")
-        for type_ in ("NetworkReady", "ControlPlaneReady", "NodesReady", "AddonsReady")
+        for type_ in (
+            "NetworkReady",
+            "ControlPlaneReady",
+            "NodesReady",
+            "AddonsReady",
+            "PlatformReady",
+        )
     }
     assert_golden(f"cluster/{mode}-composed.yaml", documents(final))
 
@@ -113,7 +120,8 @@ def test_every_resource_at_every_stage_is_valid_against_the_crds(mode: str) -> N
 def test_names_are_pinned() -> None:
     """Renaming any of these makes Crossplane delete and recreate a real resource."""
     assert XR_NAME == "platform-2e523"
-    resources = simulate.desired_resources(_final("claim"))
+    # The platform's names are pinned in test_platform.
+    resources = without_platform(simulate.desired_resources(_final("claim")))
     assert sorted(resources) == [
         "access-262f3962",
         "access-262f3962-policy",

@@ -153,7 +153,8 @@ def register_with_hub(
         [HUB_ACCESS_KEY],
     )
 
-    gates = [*after, HUB_ROLE_KEY, HUB_ACCESS_POLICY_KEY]
+    # Registered once the cluster can run what the hub deploys into it.
+    gates = [*platform.ready_to_deploy, *after, HUB_ROLE_KEY, HUB_ACCESS_POLICY_KEY]
     secret = hub_cluster_secret(platform, hub, cluster_name, role_name)
     if secret is None:
         observed = xr.observed.get(HUB_CLUSTER_KEY)

@@ -27,6 +27,19 @@ KyvernoPolicyName = Literal[
 ]
 
 
+def _enforced_by_default() -> list[KyvernoPolicyName]:
+    return ["pod-security-baseline"]
+
+
+def _audited_by_default() -> list[KyvernoPolicyName]:
+    return [
+        "pod-security-restricted",
+        "disallow-latest-tag",
+        "require-requests",
+        "require-team-labels",
+    ]
+
+
 def _version_field() -> Any:
     return Field(
         default=None,
@@ -96,16 +109,11 @@ class ArgoCd(Model):
 
 class KyvernoPolicies(Model):
     enforce: list[KyvernoPolicyName] = Field(
-        default_factory=lambda: ["pod-security-baseline"],
+        default_factory=_enforced_by_default,
         description="Policies that reject what breaks them.",
     )
     audit: list[KyvernoPolicyName] = Field(
-        default_factory=lambda: [
-            "pod-security-restricted",
-            "disallow-latest-tag",
-            "require-requests",
-            "require-team-labels",
-        ],
+        default_factory=_audited_by_default,
         description="Policies that only report what breaks them. A policy in neither list is off.",
     )
     team_labels: list[

@@ -607,6 +607,13 @@ def render(
         rounds = simulate.replay(runner.run, xr, required=required)
         req, rsp = rounds[-1].request, rounds[-1].response
         observed_files = {}
+        composed: set[str] = set()
+        for number, round_ in enumerate(rounds, 1):
+            # The stage order: what each reconcile composed first.
+            new = sorted(set(round_.response.desired.resources) - composed)
+            composed.update(new)
+            if new:
+                notes.append(f"reconcile {number} composes: {', '.join(new)}")
         notes.append(f"{len(rounds)} reconciles until nothing changed")
     fatal = _fatal(rsp)
     for result in rsp.results:

@@ -11,8 +11,10 @@ from importlib import resources
 from typing import Any
 
 import pytest
+import yaml
+from click.testing import CliRunner
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
-from support.compose import RUNNER, assert_fatal, load_xr, run, status, with_parameters
+from support.compose import EXAMPLES, RUNNER, assert_fatal, load_xr, run, status, with_parameters
 from support.crds import CRDS_DIR, crds_available, validate
 from support.golden import assert_golden
 from support.platform import (
@@ -28,6 +30,7 @@ from functions import simulate
 from functions.blueprints.cluster.platform import load_balancer_controller
 from functions.blueprints.cluster.platform.charts import CHARTS
 from functions.blueprints.cluster.platform.compose import STATUS_NAMES
+from functions.cli import main
 
 CLAIM = load_xr("cluster/claim.yaml")  # every component on, local Argo CD with gitops
 XR = load_xr("cluster/xr.yaml")  # namespaced, defaults, Argo CD in hub mode
@@ -327,6 +330,30 @@ def test_version_and_values_are_overridable_per_component_values_merged_last() -
 
 
 # -- staging ---------------------------------------------------------------------------------
+
+
+def test_render_until_ready_shows_the_whole_platform_installed_in_stage_order() -> None:
+    example = str(EXAMPLES / "cluster/claim.yaml")
+    result = CliRunner().invoke(main, ["render", example, "--until-ready", "--no-xr"])
+    assert result.exit_code == 0, result.stderr
+    reconcile = {
+        key: number
+        for number, line in enumerate(result.stderr.splitlines())
+        if line.startswith("# reconcile ")
+        for key in line.split(": ", 1)[1].split(", ")
+    }
+    assert (
+        reconcile["storage-class"]
+        < reconcile["load-balancer-controller"]
+        < reconcile["kyverno"]
+        < reconcile["kyverno-policy-pod-security-baseline"]
+        < reconcile["argocd-bootstrap"]
+    )
+    documents = [d for d in yaml.safe_load_all(result.stdout) if d]
+    charts = {
+        d["spec"]["forProvider"]["chart"]["name"] for d in documents if d["kind"] == "Release"
+    }
+    assert charts == {chart.name for chart in CHARTS.values()}
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -476,6 +476,9 @@ def test_deletion_goes_applications_load_balancers_platform_nodes_cluster(mode: 
 
     assert _wave(waves, app) == 0
     assert _wave(waves, controller) > _wave(waves, app)
+    # the EBS CSI driver deletes the workloads' volumes
+    for key in ("addon-aws-ebs-csi-driver", "ebs-csi-pod-identity", "ebs-csi-role"):
+        assert _wave(waves, key) > _wave(waves, app), key
     for release in releases - {controller}:
         assert _wave(waves, release) > _wave(waves, controller), release
     for key in _objects(resources):

@@ -18,8 +18,16 @@ from __future__ import annotations
 from typing import Any
 
 from functions.kit import Composite, Desired
-from functions.resources.kinds import HELM_RELEASE, KUBERNETES_OBJECT
+from functions.resources.kinds import (
+    ADDON,
+    HELM_RELEASE,
+    KUBERNETES_OBJECT,
+    POD_IDENTITY_ASSOCIATION,
+    ROLE,
+    ROLE_POLICY_ATTACHMENT,
+)
 
+from .. import addons
 from ..control_plane import cluster_name
 from ..parameters import ClusterParameters
 from ..usages import Use
@@ -89,10 +97,26 @@ def compose(
         rest = [key for keys in platform.keys.values() for key in keys]
         argocd.compose(platform, name, [], rest)
 
+    _volumes_before_their_driver(platform)
     _load_balancers_last(platform)
     _uninstall_after_dependents(platform)
     report(platform)
     return platform.usages
+
+
+def _volumes_before_their_driver(platform: Platform) -> None:
+    """The EBS CSI driver, with its AWS identity, deletes the volumes of the workloads the
+    Applications delete: it goes after them."""
+    driver: list[Use] = [
+        (ADDON, addons.key(addons.EBS_CSI)),
+        (POD_IDENTITY_ASSOCIATION, "ebs-csi-pod-identity"),
+        (ROLE, "ebs-csi-role"),
+        (ROLE_POLICY_ATTACHMENT, "ebs-csi-role-policy"),
+    ]
+    for keys in platform.keys.values():
+        for app in (key for key in keys if key in APPLICATIONS):
+            for of in driver:
+                platform.use(of, (KUBERNETES_OBJECT, app))
 
 
 def _load_balancers_last(platform: Platform) -> None:

@@ -657,7 +657,33 @@ def test_switching_argo_cd_to_the_hub_removes_the_local_one_after_its_applicatio
     assert "argocd" not in desired
 
 
-# -- components -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("providerConfigName", "another-hub"),
+        ("namespace", "gitops"),
+        ("providerConfigKind", "ProviderConfig"),
+    ],
+)
+def test_moving_a_registered_cluster_to_another_hub_is_refused(field: str, value: str) -> None:
+    running = _running(XR)
+    xr = simulate.lookup(running.observed.composite.resource)
+    hub = {**xr["spec"]["parameters"]["platform"]["argocd"]["hub"], field: value}
+    rsp = run(platform(xr, argocd={"hub": hub}), _observed(running))
+    (fatal,) = [r.message for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
+    assert fatal.startswith(
+        f"spec.parameters.platform.argocd.hub.{field}: the cluster is registered"
+    )
+
+
+def test_switching_lets_encrypt_servers_replaces_the_issuer_instead_of_renaming_it() -> None:
+    running = _running(CLAIM)
+    xr = simulate.lookup(running.observed.composite.resource)
+    staging = platform(xr, certManager={"letsEncrypt": {"email": "a@example.com", "staging": True}})
+    desired = simulate.desired_resources(run(staging, _observed(running)))
+    assert "cert-manager-issuer" not in desired  # deleted, not renamed under the same Object
+    issuer = desired["cert-manager-issuer-staging"]["spec"]["forProvider"]["manifest"]
+    assert issuer["metadata"]["name"] == "letsencrypt-staging"
 
 
 def test_hub_registration_uses_an_iam_role_with_an_access_entry_and_no_static_token() -> None:

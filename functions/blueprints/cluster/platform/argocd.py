@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from functions.kit import ComposeError, ProviderConfigRef
+from functions.kit import ComposeError, Observed, ProviderConfigRef
 from functions.resources.arns import partition
 from functions.resources.kinds import (
     ACCESS_ENTRY,
@@ -38,9 +38,34 @@ FINALIZER = "resources-finalizer.argocd.argoproj.io"
 VALUES: dict[str, Any] = {"crds": {"install": True, "keep": True}, "dex": {"enabled": False}}
 
 
-def validate(settings: ArgoCd) -> None:
-    if settings.enabled and settings.mode == "hub" and settings.hub is None:
+def validate(settings: ArgoCd, observed: Observed | None) -> None:
+    """`observed`: the hub's cluster Secret, if the cluster is registered."""
+    if not (settings.enabled and settings.mode == "hub"):
+        return
+    if settings.hub is None:
         raise ComposeError("spec.parameters.platform.argocd.hub", "required with mode: hub")
+    if observed is None:
+        return
+    # Moving the registration would leave the old one behind in the old hub, still working.
+    reference = observed.get("spec", "providerConfigRef") or {}
+    secret = observed.get("spec", "forProvider", "manifest", "metadata") or {}
+    registered = {
+        "providerConfigName": reference.get("name"),
+        "providerConfigKind": reference.get("kind"),
+        "namespace": secret.get("namespace"),
+    }
+    wanted = {
+        "providerConfigName": settings.hub.provider_config_name,
+        "providerConfigKind": settings.hub.provider_config_kind if "kind" in reference else None,
+        "namespace": settings.hub.namespace,
+    }
+    for field, value in wanted.items():
+        if registered[field] is not None and registered[field] != value:
+            raise ComposeError(
+                f"spec.parameters.platform.argocd.hub.{field}",
+                f"the cluster is registered with the hub at {registered[field]}; unregister it "
+                "first (argocd.enabled: false or mode: local), then register it with another",
+            )
 
 
 def compose(

@@ -23,8 +23,10 @@ def compose(platform: Platform, after: list[str]) -> None:
     key = platform.release(COMPONENT, VALUES, after=after)
     lets_encrypt = platform.xr.params.platform.cert_manager.lets_encrypt
     if lets_encrypt is not None:
+        # One key per issuer name: switching servers deletes the old issuer, never renames it.
+        issuer_key = f"{ISSUER_KEY}-staging" if lets_encrypt.staging else ISSUER_KEY
         platform.object(
-            COMPONENT, ISSUER_KEY, cluster_issuer(lets_encrypt), after=[key], derive_readiness=True
+            COMPONENT, issuer_key, cluster_issuer(lets_encrypt), after=[key], derive_readiness=True
         )
 
 

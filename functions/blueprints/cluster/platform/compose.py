@@ -74,7 +74,7 @@ def compose(
 ) -> list[tuple[str, Use, Use]]:
     """Add every enabled component; returns the platform's deletion order (Usages)."""
     settings = xr.params.platform
-    argocd.validate(settings.argocd)
+    argocd.validate(settings.argocd, xr.observed.get(argocd.HUB_CLUSTER_KEY))
     kyverno.validate(settings.kyverno.policies)
     name = cluster_name(xr)
     platform = Platform(xr, out, ready_to_deploy, pools, pod_identity_agent)

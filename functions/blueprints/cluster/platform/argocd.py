@@ -68,14 +68,12 @@ def validate(settings: ArgoCd, observed: Observed | None) -> None:
             )
 
 
-def compose(
-    platform: Platform, cluster_name: str, after: list[str], workloads_after: list[str]
-) -> None:
-    """`after`: what Argo CD waits for; `workloads_after`: what the bootstrap Application waits
-    for (the rest of the platform: policies must be there before the team's workloads)."""
+def compose(platform: Platform, cluster_name: str, *, workloads_after: list[str]) -> None:
+    """`workloads_after`: what the bootstrap Application waits for (the rest of the platform:
+    policies must be there before the team's workloads)."""
     settings = platform.xr.params.platform.argocd
     if settings.mode == "local":
-        key = platform.release(COMPONENT, VALUES, after=after)
+        key = platform.release(COMPONENT, VALUES)
         if settings.gitops is not None:
             platform.object(
                 COMPONENT,
@@ -85,7 +83,7 @@ def compose(
             )
         return
     assert settings.hub is not None  # validate() said so
-    registered = register_with_hub(platform, settings.hub, cluster_name, after)
+    registered = register_with_hub(platform, settings.hub, cluster_name)
     if settings.gitops is not None:
         app = platform.object(
             COMPONENT,
@@ -107,9 +105,7 @@ def hub_provider_config(hub: ArgoCdHub) -> ProviderConfigRef:
     return ProviderConfigRef(hub.provider_config_name, hub.provider_config_kind)
 
 
-def register_with_hub(
-    platform: Platform, hub: ArgoCdHub, cluster_name: str, after: list[str]
-) -> str:
+def register_with_hub(platform: Platform, hub: ArgoCdHub, cluster_name: str) -> str:
     """A role the hub's Argo CD assumes, admin on this cluster by an access entry, and the
     hub's cluster Secret pointing at it; returns the Secret's key."""
     xr = platform.xr
@@ -179,7 +175,7 @@ def register_with_hub(
     )
 
     # Registered once the cluster can run what the hub deploys into it.
-    gates = [*platform.ready_to_deploy, *after, HUB_ROLE_KEY, HUB_ACCESS_POLICY_KEY]
+    gates = [*platform.ready_to_deploy, HUB_ROLE_KEY, HUB_ACCESS_POLICY_KEY]
     secret = hub_cluster_secret(platform, hub, cluster_name, role_name)
     if secret is None:
         observed = xr.observed.get(HUB_CLUSTER_KEY)

@@ -19,8 +19,8 @@ ACME_SERVERS = {
 VALUES: dict[str, Any] = {"crds": {"enabled": True, "keep": True}}
 
 
-def compose(platform: Platform, after: list[str]) -> None:
-    key = platform.release(COMPONENT, VALUES, after=after)
+def compose(platform: Platform) -> None:
+    key = platform.release(COMPONENT, VALUES)
     lets_encrypt = platform.xr.params.platform.cert_manager.lets_encrypt
     if lets_encrypt is not None:
         # One key per issuer name: switching servers deletes the old issuer, never renames it.

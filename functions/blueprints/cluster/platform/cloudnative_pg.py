@@ -15,6 +15,7 @@ def values(monitoring: bool) -> dict[str, Any]:
     return {"crds": {"create": True}, "monitoring": {"podMonitorEnabled": monitoring}}
 
 
-def compose(platform: Platform, after: list[str], *, monitoring: str | None) -> None:
-    gates = [*after, monitoring] if monitoring else after
+def compose(platform: Platform, *, monitoring: str | None) -> None:
+    """`monitoring`: the monitoring Release, when there is one (its CRDs come first)."""
+    gates = [monitoring] if monitoring else []
     platform.release(COMPONENT, values(monitoring is not None), after=gates)

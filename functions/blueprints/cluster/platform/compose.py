@@ -82,20 +82,20 @@ def compose(
     if settings.load_balancer_controller.enabled:
         platform.first = [load_balancer_controller.compose(platform, name)]
     if settings.cert_manager.enabled:
-        cert_manager.compose(platform, [])
+        cert_manager.compose(platform)
     if settings.kyverno.enabled:
-        kyverno.compose(platform, [])
+        kyverno.compose(platform)
     if settings.external_secrets.enabled:
-        external_secrets.compose(platform, name, [])
+        external_secrets.compose(platform, name)
     if settings.metrics_server.enabled:
-        metrics_server.compose(platform, [])
-    monitoring_key = monitoring.compose(platform, []) if settings.monitoring.enabled else None
+        metrics_server.compose(platform)
+    monitoring_key = monitoring.compose(platform) if settings.monitoring.enabled else None
     if settings.cloudnative_pg.enabled:
-        cloudnative_pg.compose(platform, [], monitoring=monitoring_key)
+        cloudnative_pg.compose(platform, monitoring=monitoring_key)
     if settings.argocd.enabled:
         # The team's workloads arrive on a finished platform: policies first, then workloads.
         rest = [key for keys in platform.keys.values() for key in keys]
-        argocd.compose(platform, name, [], rest)
+        argocd.compose(platform, name, workloads_after=rest)
 
     _volumes_before_their_driver(platform)
     _load_balancers_last(platform)

@@ -59,7 +59,7 @@ def iam_policy(region: str, prefix: str) -> dict[str, Any]:
     }
 
 
-def compose(platform: Platform, cluster_name: str, after: list[str]) -> None:
+def compose(platform: Platform, cluster_name: str) -> None:
     xr = platform.xr
     association = platform.pod_identity(
         COMPONENT,
@@ -72,7 +72,7 @@ def compose(platform: Platform, cluster_name: str, after: list[str]) -> None:
         "installCRDs": True,
         "serviceAccount": {"create": True, "name": service_account},
     }
-    key = platform.release(COMPONENT, values, after=[*after, association])
+    key = platform.release(COMPONENT, values, after=[association])
     platform.object(
         COMPONENT,
         STORE_KEY,

@@ -47,9 +47,9 @@ def validate(policies: KyvernoPolicies) -> None:
             seen[name] = mode
 
 
-def compose(platform: Platform, after: list[str]) -> list[str]:
+def compose(platform: Platform) -> list[str]:
     """Kyverno, then its policies; returns the policies' keys."""
-    key = platform.release(COMPONENT, VALUES, after=after)
+    key = platform.release(COMPONENT, VALUES)
     policies = platform.xr.params.platform.kyverno.policies
     keys = []
     for mode, names in (("Enforce", policies.enforce), ("Audit", policies.audit)):

@@ -15,5 +15,5 @@ VALUES: dict[str, Any] = {
 }
 
 
-def compose(platform: Platform, after: list[str]) -> None:
-    platform.release(COMPONENT, VALUES, after=after)
+def compose(platform: Platform) -> None:
+    platform.release(COMPONENT, VALUES)

@@ -30,5 +30,5 @@ def values(settings: Monitoring) -> dict[str, Any]:
     }
 
 
-def compose(platform: Platform, after: list[str]) -> str:
-    return platform.release(COMPONENT, values(platform.xr.params.platform.monitoring), after=after)
+def compose(platform: Platform) -> str:
+    return platform.release(COMPONENT, values(platform.xr.params.platform.monitoring))

@@ -59,7 +59,7 @@ class Platform:
 
     xr: Composite[ClusterParameters]
     out: Desired
-    # Ready before anything is deployed into the cluster: ProviderConfigs, nodes, coredns.
+    # Ready before anything is deployed: ProviderConfigs, nodes, coredns, the StorageClass.
     ready_to_deploy: list[str]
     pools: list[str]
     pod_identity_agent: str

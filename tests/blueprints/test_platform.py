@@ -911,3 +911,8 @@ def test_bad_input_is_a_fatal_result_naming_the_field(
     settings: dict[str, Any], message: str
 ) -> None:
     assert_fatal(platform(CLAIM, **settings), message)
+
+
+def test_a_tenant_has_no_platform_of_its_own() -> None:
+    tenant = with_parameters(load_xr("cluster/claim-namespace.yaml"), platform={})
+    assert_fatal(tenant, "spec.parameters.platform: is only for isolation dedicated")

@@ -739,6 +739,19 @@ def test_hub_registration_waits_for_the_clusters_endpoint() -> None:
             assert manifest["stringData"]["server"]
 
 
+def test_hub_registration_waits_while_the_clusters_endpoint_cannot_be_read() -> None:
+    request = _rounds("hub")[-1].request
+    observed = _observed(request)
+    del observed["argocd-hub-cluster"]
+    del observed["argocd-hub-bootstrap"]
+    cluster = observed["eks-cluster"].resource
+    del cluster["status"]["atProvider"]["endpoint"]
+    rsp = run(simulate.lookup(request.observed.composite.resource), observed)
+    assert "argocd-hub-cluster" not in rsp.desired.resources
+    waiting = {w["resource"]: w["reason"] for w in status(rsp)["progress"]["waitingFor"]}
+    assert waiting["argocd-hub-cluster"] == "waiting for eks-cluster-endpoint"
+
+
 def test_local_argo_cd_bootstrap_application_is_an_app_of_apps() -> None:
     resources = _final("claim")
     app = resources["argocd-bootstrap"]["spec"]["forProvider"]["manifest"]

@@ -176,7 +176,7 @@ def register_with_hub(platform: Platform, hub: ArgoCdHub, cluster_name: str) -> 
 
     # Registered once the cluster can run what the hub deploys into it.
     gates = [*platform.ready_to_deploy, HUB_ROLE_KEY, HUB_ACCESS_POLICY_KEY]
-    secret = hub_cluster_secret(platform, hub, cluster_name, role_name)
+    secret = hub_cluster_secret(platform, hub, cluster_name)
     if secret is None:
         observed = xr.observed.get(HUB_CLUSTER_KEY)
         secret = observed.get("spec", "forProvider", "manifest") if observed else None
@@ -198,7 +198,7 @@ def register_with_hub(platform: Platform, hub: ArgoCdHub, cluster_name: str) -> 
 
 
 def hub_cluster_secret(
-    platform: Platform, hub: ArgoCdHub, cluster_name: str, role_name: str
+    platform: Platform, hub: ArgoCdHub, cluster_name: str
 ) -> dict[str, Any] | None:
     """The Argo CD cluster Secret, once the cluster's endpoint, CA and the role's ARN are known."""
     xr = platform.xr

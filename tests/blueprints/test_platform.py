@@ -27,10 +27,13 @@ from support.platform import (
 )
 
 from functions import simulate
+from functions.blueprints import BLUEPRINTS
 from functions.blueprints.cluster.platform import load_balancer_controller
 from functions.blueprints.cluster.platform.charts import CHARTS
-from functions.blueprints.cluster.platform.compose import STATUS_NAMES
+from functions.blueprints.cluster.platform.compose import STATUS_NAMES, is_platform_key
 from functions.cli import main
+from functions.kit.checks import compose as compose_with
+from functions.kit.checks import problems
 
 CLAIM = load_xr("cluster/claim.yaml")  # every component on, local Argo CD with gitops
 XR = load_xr("cluster/xr.yaml")  # namespaced, defaults, Argo CD in hub mode
@@ -229,6 +232,15 @@ def test_iam_names_fit_and_include_the_namespace() -> None:
             assert len(name) <= 64, name
             names.append(name)
     assert len(set(names)) == len(names)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_platform_declares_a_stage_and_a_deletion_order_for_everything(mode: str) -> None:
+    for round_ in _rounds(mode):
+        out = compose_with(BLUEPRINTS["XCluster"], round_.request)
+        found = [p for p in problems(out) if is_platform_key(p.split(":", 1)[0])]
+        assert not found, found
+        assert all(out.stages[k] == "Platform" for k in out.planned if is_platform_key(k))
 
 
 def test_the_same_request_always_gives_the_same_response() -> None:

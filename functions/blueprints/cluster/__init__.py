@@ -10,7 +10,6 @@ run the other way round: in-cluster objects, node groups, the cluster, and the V
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
 
 from functions.kit import Blueprint, ComposeError, Composite, Desired, Measure
 from functions.resources.kinds import (
@@ -114,7 +113,7 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
     )
 
     # 8. The platform: Helm releases and the objects they need, on a cluster ready for them.
-    platform_usages = compose_platform(
+    compose_platform(
         xr,
         out,
         ready_to_deploy=[
@@ -128,17 +127,13 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
     )
 
     # 9. Deletion order, each Usage once both its sides exist.
-    for key, of, by in deletion_order(private_subnets, pools, platform_usages):
+    for key, of, by in deletion_order(private_subnets, pools):
         out.add(key, usage(xr, key, of, by), after=[of[1], by[1]])
 
     outputs.report(xr, out, net, network_keys, pools, addon_keys)
 
 
-def deletion_order(
-    private_subnets: list[str],
-    pools: list[str],
-    platform: Sequence[tuple[str, Use, Use]] = (),
-) -> list[tuple[str, Use, Use]]:
+def deletion_order(private_subnets: list[str], pools: list[str]) -> list[tuple[str, Use, Use]]:
     """(usage key, (kind, key) of the used resource, (kind, key) of its user)."""
     cluster = (EKS_CLUSTER, "eks-cluster")
     order: list[tuple[str, Use, Use]] = [
@@ -166,9 +161,6 @@ def deletion_order(
     for subnet in private_subnets:
         order.append((f"usage-{subnet}-by-cluster", (SUBNET, subnet), cluster))
     order.append(("usage-vpc-by-cluster", (VPC, "vpc"), cluster))
-    # The platform's: Applications, then the load balancer controller, then the rest of the
-    # platform, each holding the nodes and the kubeconfig it needs to uninstall cleanly.
-    order.extend(platform)
     return order
 
 

@@ -12,8 +12,6 @@ from functions.resources.arns import partition
 from functions.resources.kinds import (
     ACCESS_ENTRY,
     ACCESS_POLICY_ASSOCIATION,
-    EKS_CLUSTER,
-    KUBERNETES_OBJECT,
     ROLE,
 )
 
@@ -68,19 +66,24 @@ def validate(settings: ArgoCd, observed: Observed | None) -> None:
             )
 
 
-def compose(platform: Platform, cluster_name: str, *, workloads_after: list[str]) -> None:
+def compose(
+    platform: Platform, cluster_name: str, *, workloads_after: list[str], uninstalling: bool
+) -> None:
     """`workloads_after`: what the bootstrap Application waits for (the rest of the platform:
-    policies must be there before the team's workloads)."""
+    policies must be there before the team's workloads); `uninstalling`: the local Argo CD is
+    being removed, and stays until its Application is gone."""
     settings = platform.xr.params.platform.argocd
-    if settings.mode == "local":
+    local = settings.enabled and settings.mode == "local"
+    if local or uninstalling:
         key = platform.release(COMPONENT, VALUES)
-        if settings.gitops is not None:
+        if local and settings.gitops is not None:
             platform.object(
                 COMPONENT,
                 BOOTSTRAP_KEY,
                 application("bootstrap", "argocd", settings.gitops, {"server": IN_CLUSTER}),
                 after=[key, *workloads_after],
             )
+    if not (settings.enabled and settings.mode == "hub"):
         return
     assert settings.hub is not None  # validate() said so
     registered = register_with_hub(platform, settings.hub, cluster_name)
@@ -98,7 +101,7 @@ def compose(platform: Platform, cluster_name: str, *, workloads_after: list[str]
             provider_config=hub_provider_config(settings.hub),
         )
         # The hub deletes the workloads through the registration: it goes after them.
-        platform.use((KUBERNETES_OBJECT, registered), (KUBERNETES_OBJECT, app))
+        platform.use(registered, app)
 
 
 def hub_provider_config(hub: ArgoCdHub) -> ProviderConfigRef:
@@ -182,18 +185,15 @@ def register_with_hub(platform: Platform, hub: ArgoCdHub, cluster_name: str) -> 
         secret = observed.get("spec", "forProvider", "manifest") if observed else None
         if secret is None:
             secret = {}
-            gates.append(CONNECTION_PENDING)
+            if all(platform.out.is_ready(gate) for gate in gates):
+                # Ready, yet the endpoint, CA or ARN is not reported (yet): wait for them.
+                gates.append(CONNECTION_PENDING)
     platform.object(
         COMPONENT, HUB_CLUSTER_KEY, secret, after=gates, provider_config=hub_provider_config(hub)
     )
     # Argo CD reaches the cluster through the role and its access entry until it is unregistered.
-    for of in (
-        (ROLE, HUB_ROLE_KEY),
-        (ACCESS_ENTRY, HUB_ACCESS_KEY),
-        (ACCESS_POLICY_ASSOCIATION, HUB_ACCESS_POLICY_KEY),
-        (EKS_CLUSTER, "eks-cluster"),
-    ):
-        platform.use(of, (KUBERNETES_OBJECT, HUB_CLUSTER_KEY))
+    for used in (HUB_ROLE_KEY, HUB_ACCESS_KEY, HUB_ACCESS_POLICY_KEY, "eks-cluster"):
+        platform.use(used, HUB_CLUSTER_KEY)
     return HUB_CLUSTER_KEY
 
 

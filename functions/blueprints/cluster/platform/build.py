@@ -11,10 +11,8 @@ from typing import Any
 
 from functions.kit import Composite, Desired, ProviderConfigRef, dns_label
 from functions.resources.kinds import (
-    CLUSTER_AUTH,
     HELM_RELEASE,
     KUBERNETES_OBJECT,
-    NODE_GROUP,
     POD_IDENTITY_ASSOCIATION,
     POLICY,
     ROLE,
@@ -24,11 +22,19 @@ from functions.resources.kinds import (
 from ..iam import trust_policy
 from ..parameters import ClusterParameters
 from ..providers import provider_config_name
-from ..usages import Use
 from .charts import CHARTS, Chart
 
 # IAM role names are at most 64 characters, unique in the account.
 IAM_ROLE_NAME_MAX = 64
+# Every platform resource belongs to this stage: the kit reports a `PlatformReady` condition.
+STAGE = "Platform"
+# Kyverno policies, the ClusterIssuer, the ClusterSecretStore: the bootstrap Application comes
+# after them, but deleting its workloads needs none of them.
+OBJECT_ANY_ORDER = "the workloads Applications delete do not need it to be deleted"
+RELEASE_ANY_ORDER = (
+    "the workloads Applications delete do not need it; it holds the nodes and kubeconfig it needs "
+    "to uninstall itself"
+)
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -67,23 +73,37 @@ class Platform:
     first: list[str] = field(default_factory=list)
     # Composition resource names per component, for its status.
     keys: dict[str, list[str]] = field(default_factory=dict)
-    # (usage key, used, user): deletion order.
-    usages: list[tuple[str, Use, Use]] = field(default_factory=list)
+    _uses: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def cluster_provider_config(self) -> ProviderConfigRef:
         return ProviderConfigRef(provider_config_name(self.xr), "ProviderConfig")
 
-    def add(self, component: str, key: str, resource: dict[str, Any], after: Iterable[str]) -> str:
-        self.out.add(key, resource, after=list(dict.fromkeys(after)))
+    def add(
+        self,
+        component: str,
+        key: str,
+        resource: dict[str, Any],
+        after: Iterable[str],
+        *,
+        any_order: str | None = None,
+    ) -> str:
+        """Plan `key` in the Platform stage (its `PlatformReady` condition)."""
+        self.out.add(
+            key,
+            resource,
+            after=list(dict.fromkeys(after)),
+            stage=STAGE,
+            delete_in_any_order=any_order,
+        )
         self.keys.setdefault(component, []).append(key)
         return key
 
-    def use(self, of: Use, by: Use) -> None:
-        """`of` is deleted only once `by` is gone."""
-        key = f"usage-{of[1]}-by-{by[1]}"
-        if all(existing != key for existing, _, _ in self.usages):
-            self.usages.append((key, of, by))
+    def use(self, used: str, user: str) -> None:
+        """`used` is deleted only once `user` is gone (the kit composes the Usage)."""
+        if (used, user) not in self._uses:
+            self._uses.add((used, user))
+            self.out.uses(user, used)
 
     # -- Helm -----------------------------------------------------------------------------------
 
@@ -110,10 +130,16 @@ class Platform:
             merge(values, settings.values),
             self.cluster_provider_config,
         )
-        self.add(component, key, resource, [*self.ready_to_deploy, *self.first, *after])
-        self.use((CLUSTER_AUTH, "cluster-auth"), (HELM_RELEASE, key))
+        self.add(
+            component,
+            key,
+            resource,
+            [*self.ready_to_deploy, *self.first, *after],
+            any_order=RELEASE_ANY_ORDER,
+        )
+        self.use("cluster-auth", key)
         for pool in self.pools:
-            self.use((NODE_GROUP, pool), (HELM_RELEASE, key))
+            self.use(pool, key)
         return key
 
     # -- in-cluster objects ---------------------------------------------------------------------
@@ -127,6 +153,7 @@ class Platform:
         after: Iterable[str],
         provider_config: ProviderConfigRef | None = None,
         derive_readiness: bool = False,
+        any_order: str | None = None,
     ) -> str:
         """A manifest applied by provider-kubernetes: into this cluster, where the component's
         chart installed its kind, or through `provider_config` into another (the hub)."""
@@ -138,10 +165,10 @@ class Platform:
             provider_config=provider_config or self.cluster_provider_config,
             extra_spec=extra,
         )
-        self.add(component, key, resource, after)
+        self.add(component, key, resource, after, any_order=any_order)
         if provider_config is None:
             # Deleted while its kind (the chart's CRD) and the controller finalising it are there.
-            self.use((HELM_RELEASE, release_key(component)), (KUBERNETES_OBJECT, key))
+            self.use(release_key(component), key)
         return key
 
     # -- AWS identity ---------------------------------------------------------------------------
@@ -229,9 +256,10 @@ class Platform:
         )
         # The controller keeps its AWS identity until it is uninstalled (it cleans up in AWS).
         key = release_key(component)
-        self.use((POD_IDENTITY_ASSOCIATION, association), (HELM_RELEASE, key))
-        self.use((ROLE, role), (HELM_RELEASE, key))
-        self.use((ROLE_POLICY_ATTACHMENT, attachment), (HELM_RELEASE, key))
+        self.use(association, key)
+        self.use(role, key)
+        self.use(attachment, key)
+        self.use(policy_key, attachment)
         return association
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .build import Platform
+from .build import OBJECT_ANY_ORDER, Platform
 from .parameters import LetsEncrypt
 
 COMPONENT = "cert_manager"
@@ -19,14 +19,20 @@ ACME_SERVERS = {
 VALUES: dict[str, Any] = {"crds": {"enabled": True, "keep": True}}
 
 
-def compose(platform: Platform) -> None:
+def compose(platform: Platform, *, issuer: bool) -> None:
+    """`issuer`: compose the Let's Encrypt issuer, if asked for (not while uninstalling)."""
     key = platform.release(COMPONENT, VALUES)
     lets_encrypt = platform.xr.params.platform.cert_manager.lets_encrypt
-    if lets_encrypt is not None:
+    if issuer and lets_encrypt is not None:
         # One key per issuer name: switching servers deletes the old issuer, never renames it.
         issuer_key = f"{ISSUER_KEY}-staging" if lets_encrypt.staging else ISSUER_KEY
         platform.object(
-            COMPONENT, issuer_key, cluster_issuer(lets_encrypt), after=[key], derive_readiness=True
+            COMPONENT,
+            issuer_key,
+            cluster_issuer(lets_encrypt),
+            after=[key],
+            derive_readiness=True,
+            any_order=OBJECT_ANY_ORDER,
         )
 
 

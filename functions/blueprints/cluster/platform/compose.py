@@ -18,19 +18,10 @@ from __future__ import annotations
 from typing import Any
 
 from functions.kit import Composite, Desired
-from functions.resources.kinds import (
-    ADDON,
-    HELM_RELEASE,
-    KUBERNETES_OBJECT,
-    POD_IDENTITY_ASSOCIATION,
-    ROLE,
-    ROLE_POLICY_ATTACHMENT,
-)
 
 from .. import addons
 from ..control_plane import cluster_name
 from ..parameters import ClusterParameters
-from ..usages import Use
 from . import (
     argocd,
     cert_manager,
@@ -41,7 +32,7 @@ from . import (
     metrics_server,
     monitoring,
 )
-from .build import Platform, release_key
+from .build import STAGE, Platform, release_key
 
 # Objects that need their component's Release (its CRDs, its controller) to be deleted: while any
 # is still there, the Release of a component being removed stays.
@@ -62,6 +53,13 @@ STATUS_NAMES = {
     "monitoring": "monitoring",
     "cloudnative_pg": "cloudnativePg",
 }
+RELEASES = tuple(release_key(component) for component in STATUS_NAMES)
+
+
+def is_platform_key(key: str) -> bool:
+    """Whether composition resource `key` is the platform's (a component's Release or one of
+    its resources: `kyverno`, `kyverno-policy-...`, `argocd-hub-role`...)."""
+    return key in RELEASES or key.startswith(tuple(f"{release}-" for release in RELEASES))
 
 
 def compose(
@@ -71,52 +69,68 @@ def compose(
     ready_to_deploy: list[str],
     pools: list[str],
     pod_identity_agent: str,
-) -> list[tuple[str, Use, Use]]:
-    """Add every enabled component; returns the platform's deletion order (Usages)."""
+) -> None:
+    """Add every enabled component, in the Platform stage, with its deletion order."""
     settings = xr.params.platform
     argocd.validate(settings.argocd, xr.observed.get(argocd.HUB_CLUSTER_KEY))
     kyverno.validate(settings.kyverno.policies)
     name = cluster_name(xr)
     platform = Platform(xr, out, ready_to_deploy, pools, pod_identity_agent)
+    # Turned off, the component goes: its objects first, its Release once they are gone.
+    installed = {c for c in STATUS_NAMES if getattr(settings, c).enabled or _uninstalling(xr, c)}
+    out.remove_unplanned(is_platform_key, "turned off in spec.parameters.platform")
+    for component in sorted(installed):
+        turned_off = not getattr(settings, component).enabled or (
+            component == "argocd" and settings.argocd.mode != "local"
+        )
+        if turned_off and _uninstalling(xr, component):
+            out.note(f"{release_key(component)}: uninstalled once its objects are deleted")
 
-    if settings.load_balancer_controller.enabled:
+    if "load_balancer_controller" in installed:
         platform.first = [load_balancer_controller.compose(platform, name)]
-    if settings.cert_manager.enabled:
-        cert_manager.compose(platform)
-    if settings.kyverno.enabled:
-        kyverno.compose(platform)
-    if settings.external_secrets.enabled:
-        external_secrets.compose(platform, name)
-    if settings.metrics_server.enabled:
+    if "cert_manager" in installed:
+        cert_manager.compose(platform, issuer=settings.cert_manager.enabled)
+    if "kyverno" in installed:
+        kyverno.compose(platform, policies=settings.kyverno.enabled)
+    if "external_secrets" in installed:
+        external_secrets.compose(platform, name, store=settings.external_secrets.enabled)
+    if "metrics_server" in installed:
         metrics_server.compose(platform)
-    monitoring_key = monitoring.compose(platform) if settings.monitoring.enabled else None
-    if settings.cloudnative_pg.enabled:
+    monitoring_key = monitoring.compose(platform) if "monitoring" in installed else None
+    if "cloudnative_pg" in installed:
         cloudnative_pg.compose(platform, monitoring=monitoring_key)
-    if settings.argocd.enabled:
+    if "argocd" in installed:
         # The team's workloads arrive on a finished platform: policies first, then workloads.
         rest = [key for keys in platform.keys.values() for key in keys]
-        argocd.compose(platform, name, workloads_after=rest)
+        argocd.compose(
+            platform, name, workloads_after=rest, uninstalling=_uninstalling(xr, "argocd")
+        )
 
     _volumes_before_their_driver(platform)
     _load_balancers_last(platform)
-    _uninstall_after_dependents(platform)
     report(platform)
-    return platform.usages
+
+
+def _uninstalling(xr: Composite[ClusterParameters], component: str) -> bool:
+    """Turned off (or Argo CD moved to a hub) while objects that need its Release remain."""
+    if component not in DEPENDENTS or release_key(component) not in xr.observed:
+        return False
+    return any(key.startswith(DEPENDENTS[component]) for key in xr.observed)
 
 
 def _volumes_before_their_driver(platform: Platform) -> None:
     """The EBS CSI driver, with its AWS identity, deletes the volumes of the workloads the
     Applications delete: it goes after them."""
-    driver: list[Use] = [
-        (ADDON, addons.key(addons.EBS_CSI)),
-        (POD_IDENTITY_ASSOCIATION, "ebs-csi-pod-identity"),
-        (ROLE, "ebs-csi-role"),
-        (ROLE_POLICY_ATTACHMENT, "ebs-csi-role-policy"),
+    driver = [
+        addons.key(addons.EBS_CSI),
+        "ebs-csi-pod-identity",
+        "ebs-csi-role",
+        "ebs-csi-role-policy",
     ]
     for keys in platform.keys.values():
         for app in (key for key in keys if key in APPLICATIONS):
-            for of in driver:
-                platform.use(of, (KUBERNETES_OBJECT, app))
+            for used in driver:
+                platform.use(used, app)
 
 
 def _load_balancers_last(platform: Platform) -> None:
@@ -128,26 +142,9 @@ def _load_balancers_last(platform: Platform) -> None:
     for component, keys in platform.keys.items():
         for key in keys:
             if key in APPLICATIONS:
-                platform.use((HELM_RELEASE, controller), (KUBERNETES_OBJECT, key))
+                platform.use(controller, key)
             elif component != "load_balancer_controller" and key == release_key(component):
-                platform.use((HELM_RELEASE, key), (HELM_RELEASE, controller))
-
-
-def _uninstall_after_dependents(platform: Platform) -> None:
-    """A component turned off: its Objects are deleted first, its Release once they are gone
-    (deleting the Release first would take the CRDs and controller its Objects need)."""
-    xr = platform.xr
-    for component, prefixes in DEPENDENTS.items():
-        key = release_key(component)
-        if key in platform.keys.get(component, []) or key not in xr.observed:
-            continue
-        dependents = [observed for observed in xr.observed if observed.startswith(prefixes)]
-        if dependents:
-            platform.add(component, key, xr.observed[key].as_desired(), [])
-            platform.out.note(
-                f"{key}: uninstalled once {', '.join(sorted(dependents))} "
-                f"{'is' if len(dependents) == 1 else 'are'} deleted"
-            )
+                platform.use(key, controller)
 
 
 def report(platform: Platform) -> None:
@@ -174,13 +171,9 @@ def report(platform: Platform) -> None:
     if status:
         out.status(platform=status)
 
-    waiting = [key for keys in platform.keys.values() for key in keys if not _ready(out, key)]
-    if not waiting:
-        out.condition("PlatformReady", True, "Available")
-        return
-    details = "; ".join(f"{k}: {out.waiting.get(k, 'not ready')}" for k in waiting[:3])
-    more = f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""
-    out.condition("PlatformReady", False, "Creating", f"waiting for {details}{more}")
+    if not platform.keys:
+        # Nothing in the Platform stage: the kit has no stage to report on.
+        out.condition(f"{STAGE}Ready", True, "Available", "no platform component is enabled")
 
 
 def _ready(out: Desired, key: str) -> bool:

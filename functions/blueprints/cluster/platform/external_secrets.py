@@ -9,7 +9,7 @@ from functions.kit import Composite
 from functions.kit.composite import CLAIM_NAME_LABEL, CLAIM_NAMESPACE_LABEL
 from functions.resources.arns import partition
 
-from .build import Platform
+from .build import OBJECT_ANY_ORDER, Platform
 
 COMPONENT = "external_secrets"
 SERVICE_ACCOUNT = ("external-secrets", "external-secrets")
@@ -59,7 +59,8 @@ def iam_policy(region: str, prefix: str) -> dict[str, Any]:
     }
 
 
-def compose(platform: Platform, cluster_name: str) -> None:
+def compose(platform: Platform, cluster_name: str, *, store: bool) -> None:
+    """`store`: compose the ClusterSecretStore (not while uninstalling)."""
     xr = platform.xr
     association = platform.pod_identity(
         COMPONENT,
@@ -73,12 +74,15 @@ def compose(platform: Platform, cluster_name: str) -> None:
         "serviceAccount": {"create": True, "name": service_account},
     }
     key = platform.release(COMPONENT, values, after=[association])
+    if not store:
+        return
     platform.object(
         COMPONENT,
         STORE_KEY,
         cluster_secret_store(xr.params.region),
         after=[key],
         derive_readiness=True,
+        any_order=OBJECT_ANY_ORDER,
     )
 
 

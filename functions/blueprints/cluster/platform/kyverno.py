@@ -9,7 +9,7 @@ from typing import Any
 
 from functions.kit import ComposeError
 
-from .build import Platform
+from .build import OBJECT_ANY_ORDER, Platform
 from .charts import CHARTS
 from .parameters import KyvernoPolicies
 
@@ -47,20 +47,23 @@ def validate(policies: KyvernoPolicies) -> None:
             seen[name] = mode
 
 
-def compose(platform: Platform) -> list[str]:
-    """Kyverno, then its policies; returns the policies' keys."""
+def compose(platform: Platform, *, policies: bool) -> list[str]:
+    """Kyverno, then (unless it is being uninstalled) its policies; returns the policies' keys."""
     key = platform.release(COMPONENT, VALUES)
-    policies = platform.xr.params.platform.kyverno.policies
-    keys = []
-    for mode, names in (("Enforce", policies.enforce), ("Audit", policies.audit)):
+    settings = platform.xr.params.platform.kyverno.policies
+    keys: list[str] = []
+    if not policies:
+        return keys
+    for mode, names in (("Enforce", settings.enforce), ("Audit", settings.audit)):
         for name in names:
             keys.append(
                 platform.object(
                     COMPONENT,
                     policy_key(name),
-                    cluster_policy(name, mode, policies),
+                    cluster_policy(name, mode, settings),
                     after=[key],
                     derive_readiness=True,
+                    any_order=OBJECT_ANY_ORDER,
                 )
             )
     return keys

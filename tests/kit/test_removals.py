@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from support.compose import RUNNER, fatal_messages, load_xr, namespaced, with_parameters
+from support.platform import CLAIM_PLATFORM_KEYS
 
 from functions import simulate
 
@@ -57,7 +58,9 @@ CHANGES = {
     "cluster: a node pool removed": (
         CLUSTER,
         with_parameters(CLUSTER, nodePools=CLUSTER["spec"]["parameters"]["nodePools"][:1]),
-        {"nodes-batch", "usage-cluster-by-nodes-batch", "usage-node-role-by-nodes-batch"},
+        {"nodes-batch", "usage-cluster-by-nodes-batch", "usage-node-role-by-nodes-batch"}
+        # the platform's Releases held the pool until they were uninstalled
+        | {k for k in CLAIM_PLATFORM_KEYS if k.startswith("usage-nodes-batch-by-")},
     ),
     "cluster: oidc removed": (
         CLUSTER,

@@ -1,8 +1,10 @@
 """Staging the platform, its deletion order and its status.
 
-Stages, each waiting for the one before to be Ready:
+Everything here is in the kit's stage `Platform` (its `PlatformReady` condition). Within it, each
+step waits for the one before to be Ready:
 1. the cluster is ready to deploy into (ProviderConfigs, nodes, coredns, the default
-   StorageClass); the components' IAM roles already exist (they need nothing);
+   StorageClass); the components' IAM roles come with the cluster, their Pod Identity
+   associations once the agent runs;
 2. the load balancer controller (its webhook intercepts every Service, so it serves first);
 3. every other Release;
 4. what needs a chart's CRDs (Kyverno policies, ClusterIssuer, ClusterSecretStore), each once
@@ -148,7 +150,7 @@ def _load_balancers_last(platform: Platform) -> None:
 
 
 def report(platform: Platform) -> None:
-    """status.platform.<component>: {version, ready}, and the PlatformReady condition."""
+    """status.platform.<component>: {version, ready} of every enabled component."""
     xr, out = platform.xr, platform.out
     settings = xr.params.platform
     status: dict[str, Any] = {}

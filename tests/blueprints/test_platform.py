@@ -698,6 +698,19 @@ def test_switching_lets_encrypt_servers_replaces_the_issuer_instead_of_renaming_
     assert issuer["metadata"]["name"] == "letsencrypt-staging"
 
 
+def test_turning_argo_cd_off_in_hub_mode_unregisters_the_cluster() -> None:
+    running = _running(XR)
+    xr = platform(simulate.lookup(running.observed.composite.resource), argocd={"enabled": False})
+    rsp = run(xr, _observed(running))
+    desired = simulate.desired_resources(rsp)
+    hub_keys = [k for k in _final("hub") if k.startswith("argocd-hub-")]
+    assert len(hub_keys) == 5
+    assert not [k for k in desired if k.startswith("argocd-hub-") or "-argocd-hub-" in k]
+    notes = [r.message for r in rsp.results]
+    assert all(any(n.startswith(f"removing {k}:") for n in notes) for k in hub_keys)
+    assert "kyverno" in desired  # the rest of the platform stays
+
+
 def test_hub_registration_uses_an_iam_role_with_an_access_entry_and_no_static_token() -> None:
     resources = _final("hub")
     role = resources["argocd-hub-role"]

@@ -1,4 +1,9 @@
-"""Data in, resources out, in stage order: key -> dead-letter queue -> queue -> policies."""
+"""Data in, resources out, in stage order: key -> dead-letter queue -> queue -> policies.
+
+Each resource declares its stage (an `<Stage>Ready` condition each) and what must outlive it
+(`uses=`: the kit composes a Usage, so deletion runs the other way round); builders are lambdas,
+run only when their resource is emitted.
+"""
 
 from __future__ import annotations
 
@@ -30,24 +35,49 @@ def compose(xr: Composite[QueueParameters], out: Desired) -> None:
     observed_queue = xr.observed.get("queue")
     observed_dlq = xr.observed.get("dead-letter-queue")
 
-    # A composed key stays once it exists: messages still in flight are encrypted with it.
+    # A composed key stays once it exists: messages still in flight are encrypted with it, so the
+    # queues that use it are deleted first (uses=).
     uses_key = p.encryption == "kms" or "kms-key" in xr.observed
     if uses_key:
-        out.add("kms-key", kms.key(xr, "kms-key", f"Encrypts SQS queue {queue_name(xr)}"))
+        out.add(
+            "kms-key",
+            lambda: kms.key(xr, "kms-key", f"Encrypts SQS queue {queue_name(xr)}"),
+            stage="Encryption",
+        )
     key_arn = _arn(xr.observed.get("kms-key")) or _spec(observed_queue, "kmsMasterKeyId")
     after_key = ["kms-key"] if uses_key else []
 
     out.add(
         "dead-letter-queue",
-        queue(xr, "dead-letter-queue", p.dead_letter.message_retention_seconds, key_arn),
+        lambda: queue(xr, "dead-letter-queue", p.dead_letter.message_retention_seconds, key_arn),
+        stage="Queues",
         after=after_key,
+        uses=after_key,
     )
     dlq_arn = _arn(observed_dlq) or _dead_letter_target(observed_queue)
-    out.add("queue", main_queue(xr, key_arn, dlq_arn), after=[*after_key, "dead-letter-queue"])
+    out.add(
+        "queue",
+        lambda: main_queue(xr, key_arn, dlq_arn),
+        stage="Queues",
+        after=[*after_key, "dead-letter-queue"],
+        uses=[*after_key, "dead-letter-queue"],
+    )
 
     queue_arn = _arn(observed_queue)
-    out.add("tls-policy", tls_policy(xr, queue_arn), after=["queue"])
-    out.add("redrive-allow-policy", redrive_allow_policy(xr, queue_arn), after=["queue"])
+    out.add(
+        "tls-policy",
+        lambda: tls_policy(xr, queue_arn),
+        stage="Policies",
+        after=["queue"],
+        uses=["queue"],
+    )
+    out.add(
+        "redrive-allow-policy",
+        lambda: redrive_allow_policy(xr, queue_arn),
+        stage="Policies",
+        after=["queue"],
+        uses=["dead-letter-queue"],
+    )
 
     url = observed_queue.at_provider("url") if observed_queue else None
     url = url if isinstance(url, str) else None

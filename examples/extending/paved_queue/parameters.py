@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from functions.kit import CommonParameters, Model
+from functions.kit import CommonParameters, Model, immutable, xrd_rules
 
 FOUR_DAYS = 4 * 24 * 3600
 FOURTEEN_DAYS = 14 * 24 * 3600
@@ -33,11 +33,7 @@ class QueueParameters(CommonParameters):
     fifo: bool = Field(
         default=False,
         description="A FIFO queue (exactly-once, ordered). Cannot change once created.",
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {"rule": "self == oldSelf", "message": "fifo cannot change once the queue exists"}
-            ]
-        },
+        json_schema_extra=xrd_rules(immutable("fifo")),
     )
     visibility_timeout_seconds: int = Field(
         default=30, ge=0, le=43200, description="How long a received message stays hidden."

@@ -13,6 +13,8 @@ from support.crds import crds_available, validate
 
 from functions import simulate
 from functions.blueprints import BLUEPRINTS, REGISTRY
+from functions.kit.checks import assert_well_formed
+from functions.kit.checks import compose as compose_desired
 from functions.runner import FunctionRunner
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -123,3 +125,22 @@ def test_turning_a_running_queue_into_a_fifo_queue_is_refused_naming_the_field()
     rsp = RUNNER.run(simulate.request(xr, observed))
     (fatal,) = [r.message for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
     assert fatal.startswith("spec.parameters.fifo: cannot change from false")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_resource_declares_its_stage_and_deletion_order(mode: str) -> None:
+    for round_ in simulate.replay(RUNNER.run, MODES[mode]):
+        assert_well_formed(compose_desired(BLUEPRINTS["XQueue"], round_.request))
+
+
+def test_the_key_outlives_the_queues_it_encrypts() -> None:
+    desired = steady(MODES["claim"]).desired
+    usages = {
+        (u["spec"]["of"]["resourceRef"]["name"], u["spec"]["by"]["resourceRef"]["name"])
+        for u in desired.values()
+        if u["kind"] == "ClusterUsage"
+    }
+    name = MODES["claim"]["metadata"]["name"]
+    assert (f"{name}-kms-key", f"{name}-queue") in usages
+    assert (f"{name}-kms-key", f"{name}-dead-letter-queue") in usages
+    assert (f"{name}-dead-letter-queue", f"{name}-queue") in usages

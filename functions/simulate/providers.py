@@ -1,99 +1,26 @@
-"""A stand-in for Crossplane and the providers: requests, fake observed state, reconcile replay.
+"""Fake providers: what the Upbound AWS family, provider-helm and provider-kubernetes report.
 
-Used by `paved render --until-ready`, the tests' reconcile replays and the benchmark. The fake
-provider answers like the real ones do: `status.atProvider` echoes `forProvider` plus the computed
-fields (ids, ARNs, endpoints), Ready and Synced conditions, and connection details where the real
-provider writes them.
+`status.atProvider` echoes `forProvider` plus the computed fields (ids, ARNs, endpoints), Ready
+and Synced conditions, the external name the provider writes, and connection details where the
+real provider publishes them. Keyed by the kind objects of `functions/resources/kinds.py`.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from crossplane.function.proto.v1 import run_function_pb2 as fnv1
-
 from functions.kit.names import short_hash
-from functions.kit.observed import lookup
+from functions.kit.shapes import Kind
+from functions.resources import kinds
+from functions.simulate.claims import uid
+from functions.simulate.requests import COMPOSITION_RESOURCE_NAME, ObservedResource
 
-COMPOSITION_RESOURCE_NAME = "crossplane.io/composition-resource-name"
+EXTERNAL_NAME = "crossplane.io/external-name"
 TRANSITION_TIME = "2026-01-01T00:00:00Z"
 ACCOUNT_ID = "123456789012"
-
-
-@dataclass
-class ObservedResource:
-    resource: dict[str, Any]
-    connection_details: dict[str, bytes] = field(default_factory=dict)
-
-
-# -- requests ---------------------------------------------------------------------------------
-
-
-def claim_to_xr(claim: dict[str, Any]) -> dict[str, Any]:
-    """The cluster-scoped XR Crossplane creates for a claim (kind Bucket -> XBucket)."""
-    metadata = claim.get("metadata") or {}
-    name = metadata.get("name", "claim")
-    namespace = metadata.get("namespace", "default")
-    return {
-        "apiVersion": claim.get("apiVersion"),
-        "kind": "X" + str(claim.get("kind")),
-        "metadata": {
-            "name": f"{name}-{short_hash(namespace, name, length=5)}",
-            "labels": {
-                "crossplane.io/claim-name": name,
-                "crossplane.io/claim-namespace": namespace,
-            },
-        },
-        "spec": {
-            **copy.deepcopy(claim.get("spec") or {}),
-            "claimRef": {
-                "apiVersion": claim.get("apiVersion"),
-                "kind": claim.get("kind"),
-                "name": name,
-                "namespace": namespace,
-            },
-        },
-    }
-
-
-def as_xr(document: dict[str, Any], claim_kinds: set[str]) -> dict[str, Any]:
-    """A claim becomes its XR; an XR is taken as it is."""
-    return claim_to_xr(document) if document.get("kind") in claim_kinds else document
-
-
-def request(
-    xr: dict[str, Any],
-    observed: Mapping[str, ObservedResource] | None = None,
-    *,
-    required: Mapping[str, list[dict[str, Any]]] | None = None,
-    input_: dict[str, Any] | None = None,
-    tag: str = "",
-) -> fnv1.RunFunctionRequest:
-    req = fnv1.RunFunctionRequest(meta=fnv1.RequestMeta(tag=tag))
-    req.observed.composite.resource.update(xr)
-    for key, item in sorted((observed or {}).items()):
-        target = req.observed.resources[key]
-        target.resource.update(item.resource)
-        for name, value in item.connection_details.items():
-            target.connection_details[name] = value
-    for name, items in (required or {}).items():
-        resources = req.required_resources[name]
-        for item in items:
-            resources.items.add().resource.update(item)
-    if input_ is not None:
-        req.input.update(input_)
-    return req
-
-
-def desired_resources(rsp: fnv1.RunFunctionResponse) -> dict[str, dict[str, Any]]:
-    return {key: lookup(value.resource) for key, value in sorted(rsp.desired.resources.items())}
-
-
-# -- the fake provider ------------------------------------------------------------------------
 
 
 def fake_id(prefix: str, *parts: str) -> str:
@@ -124,30 +51,39 @@ _DB_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306}
 
 
 def _db_instance(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """An RDS Instance: the identifier is the external name; the provider publishes
-    endpoint, address, host, port, username and (generated) password as connection details."""
+    """An RDS Instance. Its external name is the DbiResourceId the provider reads back (`db-...`,
+    IdentifierFromProvider); the DB identifier is `forProvider.identifier`, or a Terraform-generated
+    `terraform-...` name when that is unset. The provider publishes endpoint, address, host, port,
+    username and the generated password as connection details."""
     for_provider = r["spec"]["forProvider"]
     region = _region(r)
+    metadata = r.get("metadata") or {}
+    identity = (metadata.get("namespace", ""), metadata.get("name", ""))
+    identifier = for_provider.get("identifier") or "terraform-" + short_hash(
+        "tf-name", region, *identity, length=26
+    )
     engine = for_provider.get("engine", "postgres")
     port = int(for_provider.get("port") or _DB_PORTS.get(engine, 5432))
     cluster_id = short_hash("rds", ACCOUNT_ID, region, length=12)
-    address = f"{external_name}.c{cluster_id}.{region}.rds.amazonaws.com"
+    address = f"{identifier}.c{cluster_id}.{region}.rds.amazonaws.com"
     username = for_provider.get("username", "admin")
     version = str(for_provider.get("engineVersion", ""))
+    resource_id = "db-" + short_hash("resource", region, identifier, length=26).upper()
     computed = {
+        "identifier": identifier,
         "address": address,
         "endpoint": f"{address}:{port}",
         "port": port,
-        "arn": _arn("rds", region, f"db:{external_name}"),
-        "resourceId": "db-" + short_hash("resource", region, external_name, length=26).upper(),
+        "arn": _arn("rds", region, f"db:{identifier}"),
+        "resourceId": resource_id,
         "hostedZoneId": "Z29XKXDKYMONMX",
         "engineVersionActual": f"{version}.1" if version.count(".") < 2 else version,
         "status": "available",
-        "id": external_name,
+        "id": resource_id,
     }
     key_ref = for_provider.get("kmsKeyIdRef")
     if key_ref:  # resolved like the provider does, to the ARN the Key fake gives that Key
-        key_id = fake_id("id", r["metadata"].get("namespace", ""), key_ref["name"])
+        key_id = fake_id("id", metadata.get("namespace", ""), key_ref["name"])
         computed["kmsKeyId"] = _arn("kms", region, f"key/{key_id}")
     details = {
         "endpoint": f"{address}:{port}".encode(),
@@ -158,7 +94,7 @@ def _db_instance(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any],
     }
     if for_provider.get("autoGeneratePassword"):
         details["password"] = short_hash(
-            "password", r["metadata"].get("namespace", ""), external_name, length=27
+            "password", metadata.get("namespace", ""), identifier, length=27
         ).encode()
     return computed, details
 
@@ -331,63 +267,103 @@ def _eks_pod_identity_association(
     }, {}
 
 
-# Per-kind computed fields and connection details, keyed by kind. Blueprints' kinds register here.
+# Per-kind computed fields and connection details. Blueprints' kinds register here.
 Fake = Callable[[dict[str, Any], str], tuple[dict[str, Any], dict[str, bytes]]]
-FAKES: dict[str, Fake] = {
-    "Bucket": _bucket,
-    "Key": _kms_key,
-    "Instance": _db_instance,
-    "SubnetGroup": _db_subnet_group,
-    "ParameterGroup": _db_parameter_group,
-    "SecurityGroup": _security_group,
-    "SecurityGroupIngressRule": _security_group_ingress_rule,
-    "VPC": _ec2("vpc", "vpc"),
-    "Subnet": _ec2("subnet", "subnet"),
-    "InternetGateway": _ec2("igw", "internet-gateway"),
-    "RouteTable": _ec2("rtb", "route-table"),
-    "EIP": _eip,
-    "NATGateway": _nat_gateway,
-    "Role": _iam_role,
-    "Cluster": _eks_cluster,
-    "ClusterAuth": _eks_cluster_auth,
-    "NodeGroup": _eks_node_group,
-    "Addon": _eks_arn("addon"),
-    "AccessEntry": _eks_arn("access-entry", "accessEntryArn"),
-    "IdentityProviderConfig": _eks_arn("identityproviderconfig"),
-    "PodIdentityAssociation": _eks_pod_identity_association,
+FAKES: dict[Kind, Fake] = {
+    kinds.BUCKET: _bucket,
+    kinds.KMS_KEY: _kms_key,
+    kinds.DB_INSTANCE: _db_instance,
+    kinds.DB_SUBNET_GROUP: _db_subnet_group,
+    kinds.DB_PARAMETER_GROUP: _db_parameter_group,
+    kinds.SECURITY_GROUP: _security_group,
+    kinds.SECURITY_GROUP_INGRESS_RULE: _security_group_ingress_rule,
+    kinds.VPC: _ec2("vpc", "vpc"),
+    kinds.SUBNET: _ec2("subnet", "subnet"),
+    kinds.INTERNET_GATEWAY: _ec2("igw", "internet-gateway"),
+    kinds.ROUTE_TABLE: _ec2("rtb", "route-table"),
+    kinds.ROUTE_TABLE_ASSOCIATION: _ec2("rtbassoc"),
+    kinds.EIP: _eip,
+    kinds.NAT_GATEWAY: _nat_gateway,
+    kinds.ROLE: _iam_role,
+    kinds.EKS_CLUSTER: _eks_cluster,
+    kinds.CLUSTER_AUTH: _eks_cluster_auth,
+    kinds.NODE_GROUP: _eks_node_group,
+    kinds.ADDON: _eks_arn("addon"),
+    kinds.ACCESS_ENTRY: _eks_arn("access-entry", "accessEntryArn"),
+    kinds.IDENTITY_PROVIDER_CONFIG: _eks_arn("identityproviderconfig"),
+    kinds.POD_IDENTITY_ASSOCIATION: _eks_pod_identity_association,
 }
+
+# Kinds whose AWS name is the external name, defaulting to metadata.name (upjet's name
+# initializer: NameAsIdentifier, ParameterAsIdentifier and the templated kinds that keep it).
+# Every other AWS kind is IdentifierFromProvider-like: the provider writes the id it reads back.
+NAMED_BY_EXTERNAL_NAME: frozenset[Kind] = frozenset(
+    {
+        kinds.BUCKET,
+        kinds.EKS_CLUSTER,
+        kinds.NODE_GROUP,
+        kinds.IDENTITY_PROVIDER_CONFIG,
+        kinds.ROLE,
+        kinds.POLICY,
+        kinds.KMS_ALIAS,
+        kinds.DB_SUBNET_GROUP,
+        kinds.DB_PARAMETER_GROUP,
+    }
+)
+
+# Kinds that report conditions without being managed resources of the AWS family.
+_CONDITIONED = (kinds.HELM_RELEASE, kinds.KUBERNETES_OBJECT)
+
+
+def _by_api(kind_set: Iterable[Kind]) -> dict[tuple[str, str], Kind]:
+    found = {}
+    for kind in kind_set:
+        found[(kind.cluster_api_version, kind.kind)] = kind
+        found[(kind.namespaced_api_version, kind.namespaced_kind or kind.kind)] = kind
+    return found
+
+
+KNOWN_KINDS: dict[tuple[str, str], Kind] = _by_api(
+    value for value in vars(kinds).values() if isinstance(value, Kind)
+)
+
+
+def kind_of(resource: dict[str, Any]) -> Kind | None:
+    """The Kind of a composed resource, in either mode; None for kinds Paved does not compose."""
+    return KNOWN_KINDS.get((str(resource.get("apiVersion")), str(resource.get("kind"))))
 
 
 def observe(key: str, desired: dict[str, Any], *, ready: bool = True) -> ObservedResource:
     """What Crossplane would observe once the provider has created `desired`."""
     resource = copy.deepcopy(desired)
+    kind = kind_of(resource)
     metadata = resource.setdefault("metadata", {})
     annotations = metadata.setdefault("annotations", {})
     annotations[COMPOSITION_RESOURCE_NAME] = key
-    external_name = annotations.get("crossplane.io/external-name") or fake_id(
-        "id", metadata.get("namespace", ""), metadata.get("name", key)
-    )
-    metadata["uid"] = short_hash(
-        "uid", metadata.get("namespace", ""), metadata.get("name", key), length=32
-    )
+    identity = (metadata.get("namespace", ""), metadata.get("name", key))
+    metadata["uid"] = uid(*identity)
     status: dict[str, Any] = {}
     details: dict[str, bytes] = {}
     spec = resource.get("spec") or {}
     if "forProvider" in spec:
-        annotations["crossplane.io/external-name"] = external_name
+        named = kind in NAMED_BY_EXTERNAL_NAME
+        default_name = metadata.get("name", key) if named else fake_id("id", *identity)
+        external_name = annotations.get(EXTERNAL_NAME) or default_name
         at_provider = {
             k: v
             for k, v in spec["forProvider"].items()
             if not k.endswith(("Ref", "Refs", "Selector"))
         }
         at_provider["id"] = external_name
-        fake = FAKES.get(resource.get("kind", ""))
+        fake = FAKES.get(kind) if kind else None
         if fake:
             computed, details = fake(resource, external_name)
             at_provider.update(computed)
+        # IdentifierFromProvider: the annotation is whatever id the provider reads back.
+        annotations[EXTERNAL_NAME] = external_name if named else str(at_provider["id"])
         status["atProvider"] = at_provider
         status["conditions"] = _conditions(ready)
-    elif resource.get("kind") in ("Release", "Object"):
+    elif kind in _CONDITIONED:
         status["conditions"] = _conditions(ready)
     if status:
         resource["status"] = status
@@ -409,71 +385,3 @@ def _conditions(ready: bool) -> list[dict[str, str]]:
             "lastTransitionTime": TRANSITION_TIME,
         },
     ]
-
-
-# -- reconcile replay -------------------------------------------------------------------------
-
-
-@dataclass
-class Round:
-    request: fnv1.RunFunctionRequest
-    response: fnv1.RunFunctionResponse
-
-    @property
-    def desired(self) -> dict[str, dict[str, Any]]:
-        return desired_resources(self.response)
-
-    @property
-    def fatal(self) -> list[str]:
-        return [r.message for r in self.response.results if r.severity == fnv1.SEVERITY_FATAL]
-
-
-Run = Callable[[fnv1.RunFunctionRequest], fnv1.RunFunctionResponse]
-
-
-def replay(
-    run: Run,
-    xr: dict[str, Any],
-    *,
-    required: Mapping[str, list[dict[str, Any]]] | None = None,
-    max_rounds: int = 20,
-) -> list[Round]:
-    """Reconcile like Crossplane with providers that create everything instantly.
-
-    Each round feeds the previous round's desired resources back as observed and Ready, and the
-    XR status back into the XR, until the desired set stops changing.
-    """
-    rounds: list[Round] = []
-    observed: dict[str, ObservedResource] = {}
-    xr = copy.deepcopy(xr)
-    for _ in range(max_rounds):
-        req = request(xr, observed, required=required)
-        rsp = run(req)
-        rounds.append(Round(req, rsp))
-        desired = desired_resources(rsp)
-        if rounds[-1].fatal:
-            break
-        status = lookup(rsp.desired.composite.resource, "status")
-        if status:
-            xr["status"] = status
-        if set(desired) == set(observed) and all(
-            _same_spec(observed[k].resource, desired[k]) for k in desired
-        ):
-            break
-        observed = {key: observe(key, resource) for key, resource in desired.items()}
-    return rounds
-
-
-def fully_observed(run: Run, xr: dict[str, Any], **kwargs: Any) -> fnv1.RunFunctionRequest:
-    """The request of a fully composed, fully ready XR (the steady state)."""
-    return replay(run, xr, **kwargs)[-1].request
-
-
-def _same_spec(observed: dict[str, Any], desired: dict[str, Any]) -> bool:
-    return observed.get("spec") == desired.get("spec") and observed.get("data") == desired.get(
-        "data"
-    )
-
-
-def decode_secret_data(secret: dict[str, Any]) -> dict[str, str]:
-    return {k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()}

@@ -15,6 +15,7 @@ from functions.backstage import backstage_files
 from functions.blueprints import BLUEPRINTS
 from functions.input import INPUT_GROUP, INPUT_VERSION, Input
 from functions.kit.blueprint import DEFAULT_API, ApiGroup, Blueprint
+from functions.kit.shapes import CONNECTION_SECRET_NAMESPACE
 
 # The status models live in the kit (blueprints fill them); re-exported here.
 from functions.kit.status import CommonStatus
@@ -176,6 +177,10 @@ def composition(blueprint: Blueprint[Any], api: ApiGroup = DEFAULT_API) -> dict[
                     },
                 }
             ],
+            # Claim mode: Crossplane writes the XR's connection secret here (named after the XR's
+            # uid) and copies it to the claim's writeConnectionSecretToRef once the XR is Ready.
+            # Namespaced (v2) XRs ignore it.
+            "writeConnectionSecretsToNamespace": CONNECTION_SECRET_NAMESPACE,
         },
     }
 

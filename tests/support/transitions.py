@@ -1,0 +1,246 @@
+"""Day-2 transitions: a running XR at steady state, one change to its spec, one more reconcile.
+
+What a transition may do (issue 8): either refuse with one FATAL result naming the changed field
+(Crossplane then applies nothing), or compose a new desired state that
+- drops no observed composed resource (Crossplane would delete it) unless the change explicitly
+  removes it, and
+- changes no field that forces a replacement (from the provider-facts oracle) on a resource it
+  still composes: upjet refuses such an update and the resource is stuck.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+
+from functions import simulate
+from functions.runner import FunctionRunner
+from support.oracle import EXTERNAL_NAME_FIELD, kind_facts
+
+RUNNER = FunctionRunner(cache_bytes=0)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A running XR: a blueprint in one mode, and the other objects it may require."""
+
+    name: str
+    xr: dict[str, Any]
+    world: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return copy.deepcopy(self.xr["spec"]["parameters"])
+
+    def with_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        xr = copy.deepcopy(self.xr)
+        xr["spec"]["parameters"] = parameters
+        return xr
+
+
+def steady_state(scenario: Scenario) -> simulate.Round:
+    """The last reconcile of a replay: everything composed, observed and Ready."""
+    return _steady(scenario.name, _freeze(scenario.xr), _freeze(scenario.world))
+
+
+@functools.cache
+def _steady(name: str, xr: Any, world: Any) -> simulate.Round:
+    rounds = simulate.replay(RUNNER.run, _thaw(xr), world=list(_thaw(world)))
+    final = rounds[-1]
+    assert not final.fatal, f"{name}: {final.fatal}"
+    return final
+
+
+def reconcile(
+    steady: simulate.Round,
+    parameters: dict[str, Any],
+    world: tuple[dict[str, Any], ...] = (),
+    observed: dict[str, simulate.ObservedResource] | None = None,
+) -> tuple[fnv1.RunFunctionRequest, fnv1.RunFunctionResponse]:
+    """One reconcile of the running XR after its spec.parameters became `parameters`."""
+    xr = steady.xr
+    xr["spec"]["parameters"] = parameters
+    req = simulate.request(xr, steady.observed if observed is None else observed)
+    return req, simulate.run_fetching(RUNNER.run, req, list(world))
+
+
+# -- what changed -------------------------------------------------------------------------------
+
+
+def changed_paths(before: Any, after: Any, path: str = "") -> set[str]:
+    """Leaf paths (`network.zones`, `nodePools[0].instanceTypes`) whose value differs."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        found: set[str] = set()
+        for key in sorted(set(before) | set(after)):
+            child = f"{path}.{key}" if path else key
+            found |= changed_paths(before.get(key), after.get(key), child)
+        return found
+    if (
+        isinstance(before, list)
+        and isinstance(after, list)
+        and all(isinstance(i, dict) for i in before + after)
+        and len(before) == len(after)
+    ):
+        found = set()
+        for index, (old, new) in enumerate(zip(before, after, strict=True)):
+            found |= changed_paths(old, new, f"{path}[{index}]")
+        return found
+    return set() if before == after else {path}
+
+
+def _ancestors(path: str) -> Iterator[str]:
+    """`a.b[0].c` -> `a.b[0].c`, `a.b[0]`, `a.b`, `a`."""
+    while path:
+        yield path
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+
+
+def names_a_changed_field(message: str, changed: set[str]) -> bool:
+    return any(f"spec.parameters.{p}" in message for c in changed for p in _ancestors(c))
+
+
+# -- immutable fields ---------------------------------------------------------------------------
+
+
+def _values(node: Any, parts: list[str]) -> Any:
+    """The value at a dotted path, mapping over lists (v1beta1 kinds nest blocks in lists)."""
+    if not parts:
+        return node
+    if isinstance(node, list):
+        return [_values(item, parts) for item in node]
+    if not isinstance(node, dict):
+        return None
+    return _values(node.get(parts[0]), parts[1:])
+
+
+def _reference_fields(leaf: str) -> list[str]:
+    """The reference and selector fields that resolve into `leaf` (subnetIds <- subnetIdRefs)."""
+    related = [f"{leaf}Ref", f"{leaf}Selector"]
+    if leaf.endswith("s"):
+        related += [f"{leaf[:-1]}Refs", f"{leaf[:-1]}Selector"]
+    return related
+
+
+def spec_value(resource: dict[str, Any], path: str) -> Any:
+    """An immutable field's value, with the references that set it."""
+    if path == EXTERNAL_NAME_FIELD:
+        metadata = resource.get("metadata") or {}
+        return (metadata.get("annotations") or {}).get("crossplane.io/external-name")
+    parts = path.split(".")
+    parent = parts[:-1]
+    value = _values(resource.get("spec") or {}, parts)
+    refs = {
+        name: _values(resource.get("spec") or {}, [*parent, name])
+        for name in _reference_fields(parts[-1])
+    }
+    refs = {name: ref for name, ref in refs.items() if ref not in (None, [])}
+    return (value, refs) if refs else value
+
+
+# What identifies the external resource besides its name: the region (provider-upjet-aws adds
+# `region` to every resource's identifier fields, facts `_common.external_name_kinds.region`) and
+# the account, through the ProviderConfig's credentials. Changing either makes the provider look
+# for the resource elsewhere and create a new one, the original left running (issue 8.6).
+IDENTITY_FIELDS = ("forProvider.region", "providerConfigRef")
+
+
+def immutable_changes(observed: dict[str, Any], desired: dict[str, Any]) -> list[str]:
+    """Fields forcing a replacement that `desired` changes on the existing `observed`."""
+    if (observed.get("apiVersion"), observed.get("kind")) != (
+        desired.get("apiVersion"),
+        desired.get("kind"),
+    ):
+        return [f"becomes a {desired.get('apiVersion')} {desired.get('kind')}"]
+    facts = kind_facts(str(desired.get("apiVersion")), str(desired.get("kind")))
+    if facts is None:
+        return []
+    observed_for_provider = (observed.get("spec") or {}).get("forProvider") or {}
+    changes = []
+    for path in IDENTITY_FIELDS:
+        old, new = spec_value(observed, path), spec_value(desired, path)
+        if old != new:
+            changes.append(f"{path} (identity): {old!r} -> {new!r}")
+    for immutable in facts.immutable:
+        new = spec_value(desired, immutable.path)
+        if immutable.path == EXTERNAL_NAME_FIELD and new is None:
+            continue  # not set by the composition: the provider's stays
+        old = spec_value(observed, immutable.path)
+        if immutable.forces_replacement(facts.kind, old, new, observed_for_provider):
+            changes.append(f"{immutable.path}: {old!r} -> {new!r}")
+    return changes
+
+
+# -- judging a transition -----------------------------------------------------------------------
+
+# (observed key, before parameters, after parameters) -> whether the change removes it on purpose
+Removal = Callable[[str, dict[str, Any], dict[str, Any]], bool]
+
+
+@dataclass
+class Verdict:
+    changed: set[str]
+    fatal: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.fatal)
+
+
+def judge(
+    steady: simulate.Round,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    req: fnv1.RunFunctionRequest,
+    rsp: fnv1.RunFunctionResponse,
+    explicitly_removed: Removal,
+) -> Verdict:
+    verdict = Verdict(changed_paths(before, after), simulate.fatal_messages(rsp))
+    if verdict.fatal:
+        if len(verdict.fatal) > 1:
+            verdict.problems.append(f"more than one FATAL: {verdict.fatal}")
+        if not any(names_a_changed_field(m, verdict.changed) for m in verdict.fatal):
+            verdict.problems.append(
+                f"the FATAL names none of the changed fields {sorted(verdict.changed)}: "
+                f"{verdict.fatal}"
+            )
+        if rsp.desired != req.desired:
+            verdict.problems.append("a refused change still changed the desired state")
+        return verdict
+    desired = simulate.desired_resources(rsp)
+    for key, observed in sorted(steady.observed.items()):
+        if key not in desired:
+            if not explicitly_removed(key, before, after):
+                verdict.problems.append(f"drops observed {observed.resource.get('kind')} {key!r}")
+            continue
+        for change in immutable_changes(observed.resource, desired[key]):
+            verdict.problems.append(f"{desired[key].get('kind')} {key!r}: {change}")
+    return verdict
+
+
+def without_status(observed: dict[str, simulate.ObservedResource]) -> dict[str, Any]:
+    """The observed resources as after a restore or adoption: no `status.atProvider` yet."""
+    stripped = {}
+    for key, item in observed.items():
+        resource = copy.deepcopy(item.resource)
+        (resource.get("status") or {}).pop("atProvider", None)
+        stripped[key] = simulate.ObservedResource(resource, dict(item.connection_details))
+    return stripped
+
+
+def _freeze(value: Any) -> Any:
+    import json
+
+    return json.dumps(value, sort_keys=True)
+
+
+def _thaw(value: Any) -> Any:
+    import json
+
+    return json.loads(value)

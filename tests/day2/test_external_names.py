@@ -1,0 +1,217 @@
+"""AWS names: what the providers expect in the external name, and no two XRs sharing one.
+
+From the provider-facts oracle: a kind whose external name is the AWS name (NameAsIdentifier and
+friends: the annotation, `metadata.name` when unset) may carry the annotation; a kind whose
+external name is an id the provider reads back (IdentifierFromProvider) must not, and where such
+a kind has a user-chosen AWS name it lives in a forProvider field (RDS Instance `identifier`).
+AWS names unique per account, region or partition must differ between XRs: two teams using the
+same XR name in their namespaces must never adopt (and later delete) each other's resources.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from typing import Any
+
+import pytest
+from day2.scenarios import SCENARIOS
+from support.oracle import facts_available, kind_facts
+from support.transitions import Scenario, steady_state
+
+from functions import simulate
+from functions.kit.shapes import Kind
+from functions.resources import kinds
+
+pytestmark = pytest.mark.skipif(
+    not facts_available(), reason="../shared/provider-facts/facts.yaml not found"
+)
+
+EXTERNAL_NAME = "crossplane.io/external-name"
+
+# IdentifierFromProvider kinds with a user-chosen AWS name, and the field holding it (each
+# checked against the oracle's words below).
+NAME_FIELDS = {"Instance": "identifier", "SecurityGroup": "name", "Secret": "name"}
+
+AWS_KINDS = sorted(
+    (
+        kind
+        for kind in vars(kinds).values()
+        if isinstance(kind, Kind) and ".aws." in kind.cluster_api_version
+    ),
+    key=lambda k: k.cluster_api_version + k.kind,
+)
+
+KNOWN_BUGS: dict[str, str] = {
+    "Instance": (
+        "issue 8.1: the RDS Instance carries the DB identifier as external-name annotation and no "
+        "forProvider.identifier; the provider's external name is the DbiResourceId"
+    ),
+}
+
+
+def _composed() -> list[tuple[str, dict[str, Any]]]:
+    """(scenario, resource) for every resource composed at the steady state of every scenario."""
+    return [
+        (name, resource)
+        for name, scenario in SCENARIOS.items()
+        for resource in steady_state(scenario).desired.values()
+    ]
+
+
+def _of_kind(kind: Kind) -> list[tuple[str, dict[str, Any]]]:
+    api_versions = {kind.cluster_api_version, kind.namespaced_api_version}
+    return [
+        (scenario, resource)
+        for scenario, resource in _composed()
+        if resource.get("apiVersion") in api_versions and resource.get("kind") == kind.kind
+    ]
+
+
+def _param(kind: Kind) -> Any:
+    reason = KNOWN_BUGS.get(kind.kind)
+    marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
+    return pytest.param(
+        kind, id=f"{kind.cluster_api_version.split('.')[0]}-{kind.kind}", marks=marks
+    )
+
+
+@pytest.mark.parametrize("kind", [_param(kind) for kind in AWS_KINDS])
+def test_every_composed_kind_uses_the_external_name_as_its_provider_does(kind: Kind) -> None:
+    composed = _of_kind(kind)
+    if not composed:
+        pytest.skip(f"no blueprint composes {kind.kind}")
+    facts = kind_facts(kind.cluster_api_version, kind.kind)
+    assert facts is not None, f"the oracle has no facts for {kind.kind}"
+    problems = []
+    for scenario, resource in composed:
+        where = f"{scenario} {resource['metadata']['name']}"
+        annotations = resource["metadata"].get("annotations") or {}
+        if facts.annotation_set_by_provider and EXTERNAL_NAME in annotations:
+            problems.append(
+                f"{where}: sets {EXTERNAL_NAME}={annotations[EXTERNAL_NAME]!r}, but the provider "
+                f"writes it ({facts.external_name_kind}: {facts.annotation_value})"
+            )
+        name_field = NAME_FIELDS.get(kind.kind)
+        if name_field and not (resource["spec"].get("forProvider") or {}).get(name_field):
+            problems.append(f"{where}: no forProvider.{name_field}, AWS will pick a name")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_name_fields_are_the_ones_the_oracle_names() -> None:
+    for kind, field in NAME_FIELDS.items():
+        group = {"Instance": "rds", "SecurityGroup": "ec2", "Secret": "secretsmanager"}[kind]
+        facts = kind_facts(f"{group}.aws.upbound.io/v1beta1", kind)
+        assert facts is not None
+        assert f"forProvider.{field}" in facts.annotation_value or (
+            f"spec.forProvider.{field}" in facts.annotation_value
+        ), facts.annotation_value
+
+
+def test_the_fake_providers_name_resources_as_the_oracle_says() -> None:
+    """The simulator's providers take the AWS name from the annotation (or metadata.name) for
+    exactly the kinds whose oracle external name does so."""
+    for kind in AWS_KINDS:
+        facts = kind_facts(kind.cluster_api_version, kind.kind)
+        if facts is None:
+            continue
+        assert (kind in simulate.NAMED_BY_EXTERNAL_NAME) == facts.named_by_external_name, kind
+
+
+# -- no shared names between XRs ----------------------------------------------------------------
+
+
+def aws_name(resource: dict[str, Any]) -> str | None:
+    """The AWS name the provider gives a composed resource, None when AWS assigns an id."""
+    facts = kind_facts(str(resource.get("apiVersion")), str(resource.get("kind")))
+    if facts is None:
+        return None
+    metadata = resource.get("metadata") or {}
+    if facts.named_by_external_name:
+        return (metadata.get("annotations") or {}).get(EXTERNAL_NAME) or metadata.get("name")
+    field = NAME_FIELDS.get(facts.kind)
+    return (resource.get("spec", {}).get("forProvider") or {}).get(field) if field else None
+
+
+def unique_names(resources: dict[str, dict[str, Any]]) -> dict[tuple[str, str], str]:
+    """(kind, AWS name) -> key, for every name that must be unique beyond one parent resource."""
+    names = {}
+    for key, resource in resources.items():
+        facts = kind_facts(str(resource.get("apiVersion")), str(resource.get("kind")))
+        name = aws_name(resource)
+        if facts is None or name is None or not facts.unique_beyond_parent:
+            continue
+        if "case-insensitive" in facts.name_scope:
+            name = name.lower()
+        names[(facts.kind, name)] = key
+    return names
+
+
+def _in_namespace(scenario: Scenario, namespace: str) -> Scenario:
+    xr = copy.deepcopy(scenario.xr)
+    xr["metadata"]["namespace"] = namespace
+    world = tuple(
+        {**o, "metadata": {**o["metadata"], "namespace": namespace}} for o in scenario.world
+    )
+    return Scenario(f"{scenario.name}@{namespace}", xr, world)
+
+
+def _claim_in_namespace(scenario: Scenario, namespace: str) -> Scenario:
+    """The same claim, by name, in another namespace (Crossplane makes the XR for it)."""
+    claim_ref = scenario.xr["spec"]["claimRef"]
+    claim = {
+        "apiVersion": claim_ref["apiVersion"],
+        "kind": claim_ref["kind"],
+        "metadata": {"name": claim_ref["name"], "namespace": namespace},
+        "spec": {"parameters": copy.deepcopy(scenario.xr["spec"]["parameters"])},
+    }
+    world = tuple(
+        {**o, "metadata": {**o["metadata"], "namespace": namespace}} for o in scenario.world
+    )
+    return Scenario(f"{scenario.name}@{namespace}", simulate.claim_to_xr(claim), world)
+
+
+NAME_CLASH_BUGS = {
+    "cluster-namespaced": (
+        "issue 8.2: IAM role names (<xr>-cluster-role, -node-role, -ebs-csi-role) ignore the "
+        "namespace: team-b's XR adopts team-a's roles"
+    ),
+    "database-namespaced": (
+        "issue 8.2: RDS SubnetGroup and ParameterGroup are NameAsIdentifier and named after the XR "
+        "only: team-b's XR adopts team-a's groups"
+    ),
+    "database-on-cluster-namespaced": (
+        "issue 8.2: RDS SubnetGroup and ParameterGroup are NameAsIdentifier and named after the XR "
+        "only: team-b's XR adopts team-a's groups"
+    ),
+}
+
+
+def _scenario_param(name: str) -> Any:
+    reason = NAME_CLASH_BUGS.get(name)
+    marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
+    return pytest.param(name, id=name, marks=marks)
+
+
+@pytest.mark.parametrize("scenario", [_scenario_param(name) for name in SCENARIOS])
+def test_two_xrs_of_the_same_name_in_two_namespaces_share_no_aws_name(scenario: str) -> None:
+    base = SCENARIOS[scenario]
+    moved = _claim_in_namespace if "claimRef" in base.xr["spec"] else _in_namespace
+    team_a = unique_names(steady_state(moved(base, "team-a")).desired)
+    team_b = unique_names(steady_state(moved(base, "team-b")).desired)
+
+    shared = sorted(set(team_a) & set(team_b))
+    assert not shared, "\n".join(
+        f"{kind} {name!r}: {team_a[(kind, name)]} of both XRs" for kind, name in shared
+    )
+
+
+def test_the_name_checks_see_every_named_kind() -> None:
+    """The checks above look at something: each blueprint has account- or region-wide names."""
+    seen: dict[str, set[str]] = defaultdict(set)
+    for scenario, resource in _composed():
+        if aws_name(resource) is not None:
+            seen[scenario.split("-")[0]].add(str(resource["kind"]))
+    assert seen["bucket"] >= {"Bucket"}
+    assert seen["cluster"] >= {"Cluster", "Role"}
+    assert seen["database"] >= {"SubnetGroup", "ParameterGroup"}

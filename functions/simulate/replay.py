@@ -17,6 +17,7 @@ Each round is what Crossplane does on one reconcile (internal/controller/apiexte
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,9 +68,9 @@ class Round:
     def xr(self) -> dict[str, Any]:
         return lookup(self.request.observed.composite.resource)
 
-    @property
+    @functools.cached_property
     def observed(self) -> dict[str, ObservedResource]:
-        """The composed resources this round's request observed."""
+        """The composed resources this round's request observed (read once: treat as frozen)."""
         return {
             key: ObservedResource(lookup(item.resource), dict(item.connection_details))
             for key, item in sorted(self.request.observed.resources.items())

@@ -14,6 +14,7 @@ is gone.
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +23,9 @@ from day2.scenarios import EXPLICIT_REMOVALS, SCENARIOS, blueprint_of
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from support.oracle import facts_available
-from support.transitions import judge, reconcile, steady_state
+from support.transitions import judge, reconcile, steady_state, without_status
 
+from functions import simulate
 from functions.blueprints import BLUEPRINTS
 
 pytestmark = pytest.mark.skipif(
@@ -383,3 +385,98 @@ def test_a_running_xr_moved_between_two_valid_specs_is_safe(scenario: str, data:
     req, rsp = reconcile(steady, second, running.world)
     verdict = judge(steady, first, second, req, rsp, EXPLICIT_REMOVALS[blueprint])
     assert not verdict.problems, "\n  ".join(verdict.problems)
+
+
+# -- the same change after a restore: observed resources without status -----------------------
+
+# (blueprint or scenario, change) -> why the answer differs without observed status.
+KNOWN_MISSING_STATUS_BUGS: dict[tuple[str, str], str] = {
+    ("cluster", "version-downgrade"): (
+        "issue 8.10: the version-downgrade check reads only the Cluster's status.atProvider: "
+        "without it a downgrade is composed"
+    ),
+    ("database", "network-vpc"): (
+        "issue 8.10: the VPC-move check reads only the security group's status.atProvider: "
+        "without it the database is moved"
+    ),
+    ("database", "network-cluster-ref"): (
+        "issue 8.10: the VPC-move check reads only the security group's status.atProvider: "
+        "without it the database is moved to another cluster's VPC"
+    ),
+    ("database", "own-kms-key"): (
+        "issue 8.10: the key-change check reads only the instance's status.atProvider.kmsKeyId: "
+        "without it the encryption key is swapped (kmsKeyId is ForceNew: stuck)"
+    ),
+}
+
+
+def _status_cases() -> list[Any]:
+    cases = []
+    for scenario in SCENARIOS:
+        blueprint = blueprint_of(scenario)
+        changes = {**CHANGES[blueprint], **CHANGES_BY_SCENARIO.get(scenario, {})}
+        for name in sorted(changes):
+            reason = KNOWN_MISSING_STATUS_BUGS.get(
+                (blueprint, name)
+            ) or KNOWN_MISSING_STATUS_BUGS.get((scenario, name))
+            marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
+            cases.append(
+                pytest.param(scenario, changes[name], id=f"{scenario}:{name}", marks=marks)
+            )
+    return cases
+
+
+def _answer(rsp: Any) -> tuple[bool, dict[str, Any]]:
+    desired = {
+        key: {k: v for k, v in resource.items() if k in ("apiVersion", "kind", "spec", "data")}
+        for key, resource in simulate.desired_resources(rsp).items()
+    }
+    return bool(simulate.fatal_messages(rsp)), desired
+
+
+@functools.cache
+def _stripped(scenario: str) -> dict[str, simulate.ObservedResource]:
+    return without_status(steady_state(SCENARIOS[scenario]).observed)
+
+
+@functools.cache
+def _differing_unchanged(scenario: str) -> frozenset[str]:
+    return frozenset(_composed_differently(scenario, SCENARIOS[scenario].parameters)[2])
+
+
+def _composed_differently(
+    scenario: str, parameters: dict[str, Any]
+) -> tuple[list[str], list[str], set[str]]:
+    """FATALs with status, FATALs without, and the keys composed differently without status."""
+    running = SCENARIOS[scenario]
+    steady = steady_state(running)
+    _, with_status = reconcile(steady, parameters, running.world)
+    _, without = reconcile(steady, parameters, running.world, observed=_stripped(scenario))
+    desired, desired_without = _answer(with_status)[1], _answer(without)[1]
+    differing = {
+        k for k in set(desired) | set(desired_without) if desired.get(k) != desired_without.get(k)
+    }
+    return simulate.fatal_messages(with_status), simulate.fatal_messages(without), differing
+
+
+@pytest.mark.parametrize(("scenario", "change"), _status_cases())
+def test_a_change_gets_the_same_answer_when_observed_status_is_missing(
+    scenario: str, change: Change
+) -> None:
+    """After a restore or adoption the provider has not filled status.atProvider yet: safety
+    checks fall back to the observed spec instead of failing open (issue 8.10).
+
+    What differs without status even with no change at all is test_observed_state's business;
+    here only what the change adds counts.
+    """
+    unchanged = _differing_unchanged(scenario)
+    refused, refused_without, differing = _composed_differently(
+        scenario, change.apply(SCENARIOS[scenario].parameters)
+    )
+    assert bool(refused_without) == bool(refused), (
+        f"with status: {refused or 'applied'}; without: {refused_without or 'applied'}"
+    )
+    if not refused:
+        assert not differing - unchanged, (
+            f"composed differently without observed status: {sorted(differing - unchanged)}"
+        )

@@ -33,7 +33,7 @@ from functions.simulate.claims import (
     published,
     xr_secret_ref,
 )
-from functions.simulate.providers import observe
+from functions.simulate.providers import TRANSITION_TIME, observe
 from functions.simulate.requests import (
     ObservedResource,
     desired_resources,
@@ -192,23 +192,67 @@ class ControlPlane:
         return round_
 
     def _apply(self, rsp: fnv1.RunFunctionResponse, round_: Round) -> None:
-        status = lookup(rsp.desired.composite.resource, "status")
-        if status:
-            self.xr["status"] = status
+        round_.xr_ready = xr_is_ready(rsp)
+        status = lookup(rsp.desired.composite.resource, "status") or {}
+        status["conditions"] = _xr_conditions(rsp, round_.xr_ready)
+        self.xr["status"] = status
         xr_secret = xr_secret_ref(self.xr)
         if xr_secret:
             details = dict(rsp.desired.composite.connection_details)
             self.secrets[xr_secret] = published(details, connection_secret_keys(self.xr["kind"]))
         desired = desired_resources(rsp)
         round_.deleted = sorted(set(self.observed) - set(desired))
+        for key, resource in desired.items():
+            if key in self.observed:  # Crossplane keeps an existing composed resource's name
+                kept = self.observed[key].resource.get("metadata") or {}
+                metadata = resource.setdefault("metadata", {})
+                for field_ in ("name", "namespace"):
+                    if kept.get(field_):
+                        metadata[field_] = kept[field_]
         self.observed = {key: observe(key, resource) for key, resource in desired.items()}
         for resource in desired.values():
             if resource.get("apiVersion") == "v1" and resource.get("kind") == "Secret":
                 self.secrets[_secret_ref(resource)] = _secret_data(resource)
-        round_.xr_ready = xr_is_ready(rsp)
         claim_secret = claim_secret_ref(self.claim) if self.claim else None
         if round_.xr_ready and claim_secret and xr_secret:
             self.secrets[claim_secret] = dict(self.secrets.get(xr_secret, {}))
+
+
+_CONDITION_STATUS = {
+    fnv1.STATUS_CONDITION_TRUE: "True",
+    fnv1.STATUS_CONDITION_FALSE: "False",
+}
+
+
+def _xr_conditions(rsp: fnv1.RunFunctionResponse, ready: bool) -> list[dict[str, str]]:
+    """The XR's conditions after a reconcile: the function's, then Synced and Ready."""
+    conditions = [
+        {
+            "type": c.type,
+            "status": _CONDITION_STATUS.get(c.status, "Unknown"),
+            "reason": c.reason,
+            "message": c.message,
+            "lastTransitionTime": TRANSITION_TIME,
+        }
+        for c in rsp.conditions
+    ]
+    conditions.append(
+        {
+            "type": "Synced",
+            "status": "True",
+            "reason": "ReconcileSuccess",
+            "lastTransitionTime": TRANSITION_TIME,
+        }
+    )
+    conditions.append(
+        {
+            "type": "Ready",
+            "status": "True" if ready else "False",
+            "reason": "Available" if ready else "Creating",
+            "lastTransitionTime": TRANSITION_TIME,
+        }
+    )
+    return [{k: v for k, v in c.items() if v != ""} for c in conditions]
 
 
 def _secret_ref(secret: dict[str, Any]) -> SecretRef:

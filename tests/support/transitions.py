@@ -45,15 +45,19 @@ class Scenario:
 
 def steady_state(scenario: Scenario) -> simulate.Round:
     """The last reconcile of a replay: everything composed, observed and Ready."""
-    return _steady(scenario.name, _freeze(scenario.xr), _freeze(scenario.world))
-
-
-@functools.cache
-def _steady(name: str, xr: Any, world: Any) -> simulate.Round:
-    rounds = simulate.replay(RUNNER.run, _thaw(xr), world=list(_thaw(world)))
-    final = rounds[-1]
-    assert not final.fatal, f"{name}: {final.fatal}"
+    final = _last_round(_freeze(scenario.xr), _freeze(scenario.world))
+    assert not final.fatal, f"{scenario.name}: {final.fatal}"
     return final
+
+
+def composes(scenario: Scenario) -> bool:
+    """Whether the scenario's spec composes at all (cross-field checks pass)."""
+    return not _last_round(_freeze(scenario.xr), _freeze(scenario.world)).fatal
+
+
+@functools.lru_cache(maxsize=256)
+def _last_round(xr: Any, world: Any) -> simulate.Round:
+    return simulate.replay(RUNNER.run, _thaw(xr), world=list(_thaw(world)))[-1]
 
 
 def reconcile(

@@ -71,6 +71,17 @@ OTHER_CLUSTER_STATUS = {
     "nodeSecurityGroupId": "sg-0ffffffffffff0099",
 }
 
+
+def _host(kind: str, name: str = "platform") -> dict[str, Any]:
+    """The dedicated host Cluster tenants run on, as Crossplane hands it to them (Ready)."""
+    host = copy.deepcopy(_example("cluster/required-host.yaml"))
+    host["metadata"]["name"] = name
+    if kind == "XCluster":
+        host["kind"] = "XCluster"
+        host["spec"].pop("resourceRef", None)
+    return host
+
+
 _BUCKET = _example("bucket/claim.yaml")
 _CLUSTER = _example("cluster/claim.yaml")
 _DATABASE = _example("database/claim-postgres.yaml")
@@ -83,6 +94,17 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("bucket-namespaced", _namespaced(_BUCKET)),
         Scenario("cluster-claim", _as_claim(_CLUSTER)),
         Scenario("cluster-namespaced", _namespaced(_CLUSTER)),
+        *(
+            Scenario(
+                f"tenant-{isolation}-{mode}",
+                (_as_claim if mode == "claim" else _namespaced)(
+                    _example(f"cluster/claim-{isolation}.yaml")
+                ),
+                (_host(kind), _host(kind, "other")),
+            )
+            for isolation in ("vcluster", "namespace")
+            for mode, kind in (("claim", "Cluster"), ("namespaced", "XCluster"))
+        ),
         Scenario("database-claim", _as_claim(_DATABASE)),
         Scenario("database-namespaced", _namespaced(_DATABASE)),
         Scenario(
@@ -106,6 +128,7 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 def blueprint_of(scenario: str) -> str:
+    """bucket, cluster, tenant (a vcluster or namespace Cluster) or database."""
     return scenario.split("-")[0]
 
 
@@ -152,6 +175,11 @@ def _cluster_removal(key: str, before: dict[str, Any], after: dict[str, Any]) ->
     return key == "oidc-identity-provider" and not after.get("oidc")
 
 
+def _tenant_removal(key: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """A tenant's admins or viewers binding goes when nobody is left in it."""
+    return key in ("admins", "viewers") and not (after.get("access") or {}).get(key)
+
+
 def _ingress_key(cidr: str) -> str:
     return dns_label("ingress", cidr.replace(".", "-").replace("/", "-"))
 
@@ -166,5 +194,6 @@ def _database_removal(key: str, before: dict[str, Any], after: dict[str, Any]) -
 EXPLICIT_REMOVALS: dict[str, Removal] = {
     "bucket": _bucket_removal,
     "cluster": _cluster_removal,
+    "tenant": _tenant_removal,
     "database": _database_removal,
 }

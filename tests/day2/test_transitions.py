@@ -3,8 +3,9 @@
 Given a running XR (every blueprint, both modes, at steady state after a reconcile replay), when
 one field of its spec changes and Crossplane reconciles again, then either
 - the function refuses with exactly one FATAL result naming the field, and changes nothing, or
-- no observed composed resource is dropped unless the change removes it on purpose, and no field
-  that forces a replacement (provider-facts `immutable_fields`) changes on a resource that stays.
+- no observed composed resource is dropped unless the change removes it on purpose, no field
+  that forces a replacement (provider-facts `immutable_fields`, region and providerConfigRef)
+  changes on a resource that stays, and no reference changes that will never resolve again.
 
 Cases that fail because of a blueprint bug being fixed elsewhere are expected failures naming
 the bug (`KNOWN_BUGS`); the property-based test skips pairs touching those fields until the entry
@@ -266,11 +267,13 @@ KNOWN_BUGS: dict[tuple[str, str], str] = {
     ),
     ("cluster", "network-nat-single"): (
         "issue 8.7: natGateways perZone -> single drops NAT gateways and EIPs that the private "
-        "routes still point at"
+        "routes still point at; issue 8.9: the routes' natGatewayIdRef changes without "
+        "policy.resolve: Always, so it never takes effect"
     ),
     ("cluster", "network-zones-fewer"): (
         "issue 8.7: zones 3 -> 2 drops a zone's subnets, route tables, NAT gateway and EIP, and "
-        "moves the node groups' subnets in place (ForceNew)"
+        "moves the node groups' subnets in place (ForceNew); issue 8.9: the cluster's and node "
+        "groups' subnetIdRefs change without policy.resolve: Always"
     ),
     **{
         ("cluster", f"oidc-{field}"): _OIDC
@@ -292,7 +295,8 @@ KNOWN_BUGS: dict[tuple[str, str], str] = {
     ),
     ("database", "version-major-upgrade"): (
         "issue 8.13: a major upgrade drops the old parameter group in the reconcile that moves "
-        "the instance; it must stay until the instance is observed on the new group"
+        "the instance; it must stay until the instance is observed on the new group; issue 8.9: "
+        "the instance's parameterGroupNameRef changes without policy.resolve: Always"
     ),
 }
 

@@ -74,12 +74,23 @@ class ImmutableField:
 
 
 @dataclass(frozen=True)
+class Reference:
+    ref_field: str  # forProvider.kmsKeyIdRef
+    selector_field: str
+    target: str  # kms.aws.upbound.io/v1beta1/Key
+    extracts: str
+    mismatch: bool  # the extracted value is not what the field expects
+    note: str
+
+
+@dataclass(frozen=True)
 class KindFacts:
     key: str  # <group>/<Kind>
     external_name_kind: str
     annotation_value: str
     name_scope: str
     immutable: tuple[ImmutableField, ...]
+    references: tuple[Reference, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -120,7 +131,19 @@ def _kind_facts(key: str, entry: dict[str, Any]) -> KindFacts:
         for item in immutable.get("conditional") or []
     ]
     external_name = entry.get("external_name") or {}
+    references = tuple(
+        Reference(
+            ref_field=str(ref.get("ref_field", "")),
+            selector_field=str(ref.get("selector_field", "")),
+            target=str(ref.get("target", "")),
+            extracts=str(ref.get("extracts", "")),
+            mismatch=bool(ref.get("mismatch")),
+            note=str(ref.get("note", "")),
+        )
+        for ref in (entry.get("reference_fields") or {}).get("refs") or []
+    )
     return KindFacts(
+        references=references,
         key=key,
         external_name_kind=str(external_name.get("kind", "")),
         annotation_value=str(external_name.get("annotation_value", "")),

@@ -5,7 +5,8 @@ What a transition may do (issue 8): either refuse with one FATAL result naming t
 - drops no observed composed resource (Crossplane would delete it) unless the change explicitly
   removes it, and
 - changes no field that forces a replacement (from the provider-facts oracle) on a resource it
-  still composes: upjet refuses such an update and the resource is stuck.
+  still composes: upjet refuses such an update and the resource is stuck, and
+- changes no reference that will never resolve again (the change would silently not happen).
 """
 
 from __future__ import annotations
@@ -180,6 +181,46 @@ def immutable_changes(observed: dict[str, Any], desired: dict[str, Any]) -> list
     return changes
 
 
+# -- references ---------------------------------------------------------------------------------
+
+
+def _references(node: Any, path: str = "") -> dict[str, Any]:
+    """Every `*Ref`, `*Refs` and `*Selector` under `node`, by path."""
+    found: dict[str, Any] = {}
+    if isinstance(node, dict):
+        for key, value in node.items():
+            child = f"{path}.{key}" if path else key
+            if key.endswith(("Ref", "Refs", "Selector")) and key != "providerConfigRef":
+                found[child] = value
+            else:
+                found.update(_references(value, child))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            found.update(_references(item, f"{path}[{index}]"))
+    return found
+
+
+def _resolves_always(reference: Any) -> bool:
+    references = reference if isinstance(reference, list) else [reference]
+    return all(
+        isinstance(r, dict) and (r.get("policy") or {}).get("resolve") == "Always"
+        for r in references
+    )
+
+
+def stale_references(observed: dict[str, Any], desired: dict[str, Any]) -> list[str]:
+    """References `desired` changes that the provider will never resolve again: crossplane-runtime
+    resolves a reference only while its field is empty, unless `policy.resolve: Always` (facts
+    `_common.reference_resolution`)."""
+    before = _references((observed.get("spec") or {}).get("forProvider"), "forProvider")
+    after = _references((desired.get("spec") or {}).get("forProvider"), "forProvider")
+    return [
+        f"{path} changes but never re-resolves (no policy.resolve: Always)"
+        for path in sorted(set(before) & set(after))
+        if before[path] != after[path] and not _resolves_always(after[path])
+    ]
+
+
 # -- judging a transition -----------------------------------------------------------------------
 
 # (observed key, before parameters, after parameters) -> whether the change removes it on purpose
@@ -223,7 +264,9 @@ def judge(
             if not explicitly_removed(key, before, after):
                 verdict.problems.append(f"drops observed {observed.resource.get('kind')} {key!r}")
             continue
-        for change in immutable_changes(observed.resource, desired[key]):
+        for change in immutable_changes(observed.resource, desired[key]) + stale_references(
+            observed.resource, desired[key]
+        ):
             verdict.problems.append(f"{desired[key].get('kind')} {key!r}: {change}")
     return verdict
 

@@ -66,7 +66,8 @@ class Round:
 
     @property
     def xr(self) -> dict[str, Any]:
-        return lookup(self.request.observed.composite.resource)
+        xr: dict[str, Any] = lookup(self.request.observed.composite.resource)
+        return xr
 
     @functools.cached_property
     def observed(self) -> dict[str, ObservedResource]:

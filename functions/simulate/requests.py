@@ -45,8 +45,8 @@ def request(
             target.connection_details[name] = value
     for name, items in (required or {}).items():
         resources = req.required_resources[name]
-        for item in items:
-            resources.items.add().resource.update(item)
+        for resource in items:
+            resources.items.add().resource.update(resource)
     if input_ is not None:
         req.input.update(input_)
     return req

@@ -1,0 +1,148 @@
+"""Issue 8's remaining findings as specifications: keys outlive their data, add-ons upgrade with
+the cluster, guardrails without holes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from day2.scenarios import SCENARIOS, blueprint_of
+from support.transitions import RUNNER, steady_state
+
+from functions import simulate
+
+# The composed resource holding the data a composed KMS key encrypts, by blueprint.
+DATA_HOLDERS = {"bucket": ("Bucket",), "cluster": ("Cluster",), "database": ("Instance",)}
+USAGE_KINDS = ("Usage", "ClusterUsage")
+
+
+def _xfail(reason: str) -> Any:
+    return pytest.mark.xfail(strict=False, reason=reason)
+
+
+def _kms_key_scenarios() -> list[Any]:
+    return [
+        pytest.param(
+            name,
+            marks=_xfail(
+                "issue 8.3: no Usage holds the composed KMS key back while the data it encrypts "
+                "exists: deleting the claim schedules the key's deletion at once"
+            ),
+        )
+        for name in SCENARIOS
+        if blueprint_of(name) in DATA_HOLDERS
+    ]
+
+
+def _used(usage: dict[str, Any], side: str) -> tuple[str, str]:
+    spec = usage["spec"][side]
+    return spec.get("kind", ""), (spec.get("resourceRef") or {}).get("name", "")
+
+
+@pytest.mark.parametrize("scenario", _kms_key_scenarios())
+def test_a_composed_kms_key_is_held_by_a_usage_until_its_data_is_gone(scenario: str) -> None:
+    desired = steady_state(SCENARIOS[scenario]).desired
+    keys = [r for r in desired.values() if r["kind"] == "Key"]
+    if not keys:
+        pytest.skip("no composed KMS key")
+    holders = [r for r in desired.values() if r["kind"] in DATA_HOLDERS[blueprint_of(scenario)]]
+    usages = {
+        (_used(u, "of"), _used(u, "by")) for u in desired.values() if u["kind"] in USAGE_KINDS
+    }
+    missing = [
+        f"no Usage of Key {key['metadata']['name']} by {holder['kind']} "
+        f"{holder['metadata']['name']}"
+        for key in keys
+        for holder in holders
+        if (("Key", key["metadata"]["name"]), (holder["kind"], holder["metadata"]["name"]))
+        not in usages
+    ]
+    assert not missing, "\n".join(missing)
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        pytest.param(
+            name,
+            marks=_xfail(
+                "issue 8.3: the database's KMS key is deleted with the XR while its final "
+                "snapshot and retained automated backups stay, unreadable"
+            ),
+        )
+        for name in SCENARIOS
+        if blueprint_of(name) == "database"
+    ],
+)
+def test_a_database_key_is_left_in_aws_when_the_database_goes(scenario: str) -> None:
+    """Final snapshots and retained automated backups outlive the XR, so must their key."""
+    key = steady_state(SCENARIOS[scenario]).desired["kms-key"]["spec"]
+    if "managementPolicies" in key:
+        assert "Delete" not in key["managementPolicies"] and "*" not in key["managementPolicies"]
+    else:
+        assert key.get("deletionPolicy") == "Orphan"
+
+
+CLUSTERS = [name for name in SCENARIOS if blueprint_of(name) == "cluster"]
+
+
+@pytest.mark.parametrize("scenario", CLUSTERS)
+@pytest.mark.xfail(
+    strict=False,
+    reason="issue 8.12: add-ons are composed without addonVersion; the provider late-initializes "
+    "it, so a cluster upgrade leaves them behind",
+)
+def test_every_eks_addon_has_an_explicit_version(scenario: str) -> None:
+    desired = steady_state(SCENARIOS[scenario]).desired
+    addons = {k: r for k, r in desired.items() if r["kind"] == "Addon"}
+    assert addons
+    unversioned = [k for k, r in addons.items() if not r["spec"]["forProvider"].get("addonVersion")]
+    assert not unversioned, unversioned
+
+
+@pytest.mark.parametrize("scenario", CLUSTERS)
+@pytest.mark.xfail(
+    strict=False,
+    reason="issue 8.14: developer tags are copied onto IAM roles, where they act as principal "
+    "tags for ABAC",
+)
+def test_developer_tags_stay_off_iam_principals(scenario: str) -> None:
+    running = SCENARIOS[scenario]
+    developer_tags = set(running.parameters.get("tags") or {})
+    desired = steady_state(running).desired
+    tagged = {
+        key: sorted(developer_tags & set(resource["spec"]["forProvider"].get("tags") or {}))
+        for key, resource in desired.items()
+        if resource["kind"] == "Role"
+    }
+    assert developer_tags
+    assert not any(tagged.values()), tagged
+
+
+@pytest.mark.parametrize(
+    "cidrs",
+    [
+        pytest.param(["0.0.0.0/1", "128.0.0.0/1"], id="the-internet-in-two-halves"),
+        pytest.param(["8.0.0.0/8"], id="public-range"),
+        pytest.param(["::/1"], id="half-of-ipv6"),
+    ],
+)
+@pytest.mark.xfail(
+    strict=False,
+    reason="issue 8.14: allowedCidrs refuses only 0.0.0.0/0 and ::/0; any other public range is "
+    "composed into an ingress rule",
+)
+def test_a_database_allows_only_private_ranges(cidrs: list[str]) -> None:
+    xr = SCENARIOS["database-claim"].with_parameters(
+        {
+            **SCENARIOS["database-claim"].parameters,
+            "network": {
+                **SCENARIOS["database-claim"].parameters["network"],
+                "allowedCidrs": cidrs,
+            },
+        }
+    )
+    fatal = simulate.fatal_messages(RUNNER.run(simulate.request(xr)))
+
+    assert len(fatal) == 1 and "spec.parameters.network.allowedCidrs" in fatal[0], fatal

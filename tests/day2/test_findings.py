@@ -1,13 +1,16 @@
 """Issue 8's remaining findings as specifications: keys outlive their data, add-ons upgrade with
-the cluster, guardrails without holes.
+the cluster, guardrails without holes, the Crossplane version that has what Paved composes.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from day2.scenarios import SCENARIOS, blueprint_of
+from support.oracle import crossplane_facts
 from support.transitions import RUNNER, steady_state
 
 from functions import simulate
@@ -146,3 +149,24 @@ def test_a_database_allows_only_private_ranges(cidrs: list[str]) -> None:
     fatal = simulate.fatal_messages(RUNNER.run(simulate.request(xr)))
 
     assert len(fatal) == 1 and "spec.parameters.network.allowedCidrs" in fatal[0], fatal
+
+
+# -- Crossplane versions --------------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_package_requires_the_crossplane_that_has_usages() -> None:
+    """protection.crossplane.io Usage/ClusterUsage first shipped in Crossplane v2.0.0 (facts
+    `_crossplane.usage_api`), and every blueprint's deletion order relies on them."""
+    assert "v2.0.0" in crossplane_facts()["usage_api"]["fact"]
+    package = yaml.safe_load((REPO / "package/crossplane.yaml").read_text())
+    assert package["spec"]["crossplane"]["version"].startswith(">=v2.")
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="issue 8.5: the README offers claim mode on Crossplane 1.x, which has no ClusterUsage",
+)
+def test_the_readme_offers_no_mode_on_crossplane_1() -> None:
+    assert "Crossplane 1.x" not in (REPO / "README.md").read_text()

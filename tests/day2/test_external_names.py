@@ -15,6 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
+from day2 import known_bugs
 from day2.scenarios import SCENARIOS
 from support.oracle import facts_available, kind_facts
 from support.transitions import Scenario, steady_state
@@ -42,13 +43,6 @@ AWS_KINDS = sorted(
     key=lambda k: k.cluster_api_version + k.kind,
 )
 
-KNOWN_BUGS: dict[str, str] = {
-    "Instance": (
-        "issue 8.1: the RDS Instance carries the DB identifier as external-name annotation and no "
-        "forProvider.identifier; the provider's external name is the DbiResourceId"
-    ),
-}
-
 
 def _composed() -> list[tuple[str, dict[str, Any]]]:
     """(scenario, resource) for every resource composed at the steady state of every scenario."""
@@ -69,7 +63,7 @@ def _of_kind(kind: Kind) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _param(kind: Kind) -> Any:
-    reason = KNOWN_BUGS.get(kind.kind)
+    reason = known_bugs.EXTERNAL_NAMES.get(kind.kind)
     marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
     return pytest.param(
         kind, id=f"{kind.cluster_api_version.split('.')[0]}-{kind.kind}", marks=marks
@@ -171,24 +165,8 @@ def _claim_in_namespace(scenario: Scenario, namespace: str) -> Scenario:
     return Scenario(f"{scenario.name}@{namespace}", simulate.claim_to_xr(claim), world)
 
 
-NAME_CLASH_BUGS = {
-    "cluster-namespaced": (
-        "issue 8.2: IAM role names (<xr>-cluster-role, -node-role, -ebs-csi-role) ignore the "
-        "namespace: team-b's XR adopts team-a's roles"
-    ),
-    "database-namespaced": (
-        "issue 8.2: RDS SubnetGroup and ParameterGroup are NameAsIdentifier and named after the XR "
-        "only: team-b's XR adopts team-a's groups"
-    ),
-    "database-on-cluster-namespaced": (
-        "issue 8.2: RDS SubnetGroup and ParameterGroup are NameAsIdentifier and named after the XR "
-        "only: team-b's XR adopts team-a's groups"
-    ),
-}
-
-
 def _scenario_param(name: str) -> Any:
-    reason = NAME_CLASH_BUGS.get(name)
+    reason = known_bugs.NAME_CLASHES.get(name)
     marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
     return pytest.param(name, id=name, marks=marks)
 
@@ -219,14 +197,6 @@ def test_the_name_checks_see_every_named_kind() -> None:
 
 # -- references -----------------------------------------------------------------------------------
 
-REFERENCE_BUGS = {
-    "Instance": (
-        "found with the oracle, not in issue 8's list: performanceInsightsKmsKeyIdRef extracts the "
-        "KMS key's external name (the key ID) where RDS expects the key ARN; set "
-        "performanceInsightsKmsKeyId to the key's ARN instead"
-    ),
-}
-
 
 def _reference_paths(node: Any, path: str) -> list[str]:
     found = []
@@ -246,7 +216,7 @@ def _reference_paths(node: Any, path: str) -> list[str]:
 
 
 def _reference_param(kind: Kind) -> Any:
-    reason = REFERENCE_BUGS.get(kind.kind)
+    reason = known_bugs.REFERENCES.get(kind.kind)
     marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
     return pytest.param(
         kind, id=f"{kind.cluster_api_version.split('.')[0]}-{kind.kind}", marks=marks

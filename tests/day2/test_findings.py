@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from day2 import known_bugs
 from day2.scenarios import SCENARIOS, blueprint_of
 from support.oracle import crossplane_facts
 from support.transitions import RUNNER, steady_state
@@ -20,18 +21,11 @@ DATA_HOLDERS = {"bucket": ("Bucket",), "cluster": ("Cluster",), "database": ("In
 USAGE_KINDS = ("Usage", "ClusterUsage")
 
 
-def _xfail(reason: str) -> Any:
-    return pytest.mark.xfail(strict=False, reason=reason)
-
-
 def _kms_key_scenarios() -> list[Any]:
     return [
         pytest.param(
             name,
-            marks=_xfail(
-                "issue 8.3: no Usage holds the composed KMS key back while the data it encrypts "
-                "exists: deleting the claim schedules the key's deletion at once"
-            ),
+            marks=known_bugs.xfail(known_bugs.KMS_KEY_USAGE),
         )
         for name in SCENARIOS
         if blueprint_of(name) in DATA_HOLDERS
@@ -69,10 +63,7 @@ def test_a_composed_kms_key_is_held_by_a_usage_until_its_data_is_gone(scenario: 
     [
         pytest.param(
             name,
-            marks=_xfail(
-                "issue 8.3: the database's KMS key is deleted with the XR while its final "
-                "snapshot and retained automated backups stay, unreadable"
-            ),
+            marks=known_bugs.xfail(known_bugs.KMS_KEY_ORPHAN),
         )
         for name in SCENARIOS
         if blueprint_of(name) == "database"
@@ -91,11 +82,7 @@ CLUSTERS = [name for name in SCENARIOS if blueprint_of(name) == "cluster"]
 
 
 @pytest.mark.parametrize("scenario", CLUSTERS)
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 8.12: add-ons are composed without addonVersion; the provider late-initializes "
-    "it, so a cluster upgrade leaves them behind",
-)
+@known_bugs.xfail(known_bugs.ADDON_VERSIONS)
 def test_every_eks_addon_has_an_explicit_version(scenario: str) -> None:
     desired = steady_state(SCENARIOS[scenario]).desired
     addons = {k: r for k, r in desired.items() if r["kind"] == "Addon"}
@@ -105,11 +92,7 @@ def test_every_eks_addon_has_an_explicit_version(scenario: str) -> None:
 
 
 @pytest.mark.parametrize("scenario", CLUSTERS)
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 8.14: developer tags are copied onto IAM roles, where they act as principal "
-    "tags for ABAC",
-)
+@known_bugs.xfail(known_bugs.IAM_TAGS)
 def test_developer_tags_stay_off_iam_principals(scenario: str) -> None:
     running = SCENARIOS[scenario]
     developer_tags = set(running.parameters.get("tags") or {})
@@ -131,11 +114,7 @@ def test_developer_tags_stay_off_iam_principals(scenario: str) -> None:
         pytest.param(["::/1"], id="half-of-ipv6"),
     ],
 )
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 8.14: allowedCidrs refuses only 0.0.0.0/0 and ::/0; any other public range is "
-    "composed into an ingress rule",
-)
+@known_bugs.xfail(known_bugs.PRIVATE_CIDRS)
 def test_a_database_allows_only_private_ranges(cidrs: list[str]) -> None:
     xr = SCENARIOS["database-claim"].with_parameters(
         {
@@ -164,9 +143,6 @@ def test_the_package_requires_the_crossplane_that_has_usages() -> None:
     assert package["spec"]["crossplane"]["version"].startswith(">=v2.")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 8.5: the README offers claim mode on Crossplane 1.x, which has no ClusterUsage",
-)
+@known_bugs.xfail(known_bugs.CROSSPLANE_1)
 def test_the_readme_offers_no_mode_on_crossplane_1() -> None:
     assert "Crossplane 1.x" not in (REPO / "README.md").read_text()

@@ -14,24 +14,11 @@ from typing import Any
 
 import pytest
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from day2 import known_bugs
 from day2.scenarios import SCENARIOS
 from support.transitions import reconcile, steady_state, without_status
 
 from functions import simulate
-
-_CONNECTION_DETAILS = (
-    "connection details are read from status.atProvider only: without it the {} loses keys "
-    "(the function could keep what it observes in the XR's secret)"
-)
-MISSING_STATUS_BUGS = {
-    "bucket-claim": "issue 8.10: " + _CONNECTION_DETAILS.format("XR's connection secret"),
-    "bucket-namespaced": "issue 8.10: " + _CONNECTION_DETAILS.format("connection Secret"),
-    "cluster": (
-        "issue 8.10: without the EKS Cluster's status.atProvider its secrets encryptionConfig "
-        "disappears from the composed Cluster (EKS cannot turn it off: stuck); and "
-        + _CONNECTION_DETAILS.format("connection secret")
-    ),
-}
 
 
 def _mark(name: str, bugs: dict[str, str]) -> Any:
@@ -62,7 +49,7 @@ def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("scenario", [_mark(name, MISSING_STATUS_BUGS) for name in SCENARIOS])
+@pytest.mark.parametrize("scenario", [_mark(name, known_bugs.MISSING_STATUS) for name in SCENARIOS])
 def test_a_steady_state_without_observed_status_composes_the_same_spec(scenario: str) -> None:
     running = SCENARIOS[scenario]
     steady = steady_state(running)
@@ -101,14 +88,9 @@ def _legacy_resource(steady: simulate.Round) -> simulate.ObservedResource:
     return simulate.observe(LEGACY_KEY, desired)
 
 
-UNKNOWN_OBSERVED_BUGS = dict.fromkeys(
-    SCENARIOS,
-    "issue 8.11: an observed resource the blueprint does not plan is dropped, so Crossplane "
-    "deletes it",
+@pytest.mark.parametrize(
+    "scenario", [_mark(name, known_bugs.UNKNOWN_OBSERVED) for name in SCENARIOS]
 )
-
-
-@pytest.mark.parametrize("scenario", [_mark(name, UNKNOWN_OBSERVED_BUGS) for name in SCENARIOS])
 def test_an_observed_resource_the_blueprint_does_not_plan_is_kept_with_a_warning(
     scenario: str,
 ) -> None:

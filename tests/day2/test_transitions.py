@@ -8,8 +8,8 @@ one field of its spec changes and Crossplane reconciles again, then either
   changes on a resource that stays, and no reference changes that will never resolve again.
 
 Cases that fail because of a blueprint bug being fixed elsewhere are expected failures naming
-the bug (`KNOWN_BUGS`); the property-based test skips pairs touching those fields until the entry
-is gone.
+the bug (`known_bugs.py`); the property-based test skips pairs touching those fields until the
+entry is gone.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from day2 import known_bugs
 from day2.scenarios import EXPLICIT_REMOVALS, SCENARIOS, blueprint_of
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -238,68 +239,6 @@ CHANGES_BY_SCENARIO["database-on-cluster-namespaced"] = CHANGES_BY_SCENARIO[
     "database-on-cluster-claim"
 ]
 
-# Blueprint bugs of issue 8 being fixed on other branches: (blueprint or scenario, change) -> why
-# it fails.
-# Expected failures until the fix lands; delete the entry then.
-AWS_SCENARIOS = [name for name in SCENARIOS if blueprint_of(name) != "tenant"]
-_IDENTITY = (
-    "issue 8.6: an identity change (region, providerConfigRef) is composed instead of refused: "
-    "the provider creates every resource anew elsewhere and the originals keep running, orphaned"
-)
-_OIDC = (
-    "issue 8.8: IdentityProviderConfig's oidc block is ForceNew; the change is composed in place "
-    "(upjet refuses it: stuck) instead of refused with a FATAL"
-)
-_POOL = (
-    "issue 8.8: a NodeGroup's {} is ForceNew; the change is composed in place (upjet refuses it: "
-    "stuck) instead of a rolling replacement"
-)
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    # Tenants compose only through their host's provider configs: nothing of theirs moves.
-    **{(b, "provider-config-name"): _IDENTITY for b in CHANGES if b != "tenant"},
-    # A database on a cluster must be in the cluster's region: that change is refused already.
-    **{(s, "region"): _IDENTITY for s in AWS_SCENARIOS if "on-cluster" not in s},
-    # Claim mode's providerConfigRef has no kind.
-    **{(s, "provider-config-kind"): _IDENTITY for s in AWS_SCENARIOS if s.endswith("namespaced")},
-    ("cluster", "network-cidr"): (
-        "issue 8.7: network.cidr changes the VPC's and subnets' cidrBlock in place (ForceNew: "
-        "stuck) instead of a FATAL"
-    ),
-    ("cluster", "network-nat-single"): (
-        "issue 8.7: natGateways perZone -> single drops NAT gateways and EIPs that the private "
-        "routes still point at; issue 8.9: the routes' natGatewayIdRef changes without "
-        "policy.resolve: Always, so it never takes effect"
-    ),
-    ("cluster", "network-zones-fewer"): (
-        "issue 8.7: zones 3 -> 2 drops a zone's subnets, route tables, NAT gateway and EIP, and "
-        "moves the node groups' subnets in place (ForceNew); issue 8.9: the cluster's and node "
-        "groups' subnetIdRefs change without policy.resolve: Always"
-    ),
-    **{
-        ("cluster", f"oidc-{field}"): _OIDC
-        for field in (
-            "issuer",
-            "client-id",
-            "username-claim",
-            "groups-claim",
-            "username-prefix",
-            "groups-prefix",
-        )
-    },
-    ("cluster", "pool-instance-types"): _POOL.format("instanceTypes"),
-    ("cluster", "pool-capacity-type"): _POOL.format("capacityType"),
-    ("cluster", "pool-disk-size"): _POOL.format("diskSize"),
-    ("cluster", "pool-renamed"): (
-        "issue 8.8: renaming a pool drops its node group at once instead of keeping it until the "
-        "renamed pool's node group is Ready"
-    ),
-    ("database", "version-major-upgrade"): (
-        "issue 8.13: a major upgrade drops the old parameter group in the reconcile that moves "
-        "the instance; it must stay until the instance is observed on the new group; issue 8.9: "
-        "the instance's parameterGroupNameRef changes without policy.resolve: Always"
-    ),
-}
-
 
 def _cases() -> list[Any]:
     cases = []
@@ -307,7 +246,9 @@ def _cases() -> list[Any]:
         blueprint = blueprint_of(scenario)
         changes = {**CHANGES[blueprint], **CHANGES_BY_SCENARIO.get(scenario, {})}
         for name in sorted(changes):
-            reason = KNOWN_BUGS.get((blueprint, name)) or KNOWN_BUGS.get((scenario, name))
+            reason = known_bugs.TRANSITIONS.get((blueprint, name)) or known_bugs.TRANSITIONS.get(
+                (scenario, name)
+            )
             marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
             cases.append(
                 pytest.param(scenario, changes[name], id=f"{scenario}:{name}", marks=marks)
@@ -357,18 +298,9 @@ def test_every_parameter_has_a_change_case() -> None:
 # -- property-based: pairs of valid specs --------------------------------------------------------
 
 
-# Fields whose change, combined with others, hits a known bug: pairs touching them are skipped.
-KNOWN_PAIR_BUGS: dict[tuple[str, str], str] = {
-    ("database", "storageGiB"): (
-        "dropping storageGiB (back to the size's default) on a grown database is refused naming "
-        "spec.parameters.size, a field the developer did not change"
-    ),
-}
-
-
 def _known_bug_fields(blueprint: str) -> set[str]:
-    fields = {field for (owner, field) in KNOWN_PAIR_BUGS if owner == blueprint}
-    for (owner, name), _ in KNOWN_BUGS.items():
+    fields = {field for (owner, field) in known_bugs.PAIR_FIELDS if owner == blueprint}
+    for (owner, name), _ in known_bugs.TRANSITIONS.items():
         if blueprint_of(owner) == blueprint:
             changes = {**CHANGES[blueprint], **CHANGES_BY_SCENARIO.get(owner, {})}
             if name in changes:
@@ -436,26 +368,6 @@ def test_a_running_xr_moved_between_two_valid_specs_is_safe(scenario: str, data:
 
 # -- the same change after a restore: observed resources without status -----------------------
 
-# (blueprint or scenario, change) -> why the answer differs without observed status.
-KNOWN_MISSING_STATUS_BUGS: dict[tuple[str, str], str] = {
-    ("cluster", "version-downgrade"): (
-        "issue 8.10: the version-downgrade check reads only the Cluster's status.atProvider: "
-        "without it a downgrade is composed"
-    ),
-    ("database", "network-vpc"): (
-        "issue 8.10: the VPC-move check reads only the security group's status.atProvider: "
-        "without it the database is moved"
-    ),
-    ("database", "network-cluster-ref"): (
-        "issue 8.10: the VPC-move check reads only the security group's status.atProvider: "
-        "without it the database is moved to another cluster's VPC"
-    ),
-    ("database", "own-kms-key"): (
-        "issue 8.10: the key-change check reads only the instance's status.atProvider.kmsKeyId: "
-        "without it the encryption key is swapped (kmsKeyId is ForceNew: stuck)"
-    ),
-}
-
 
 def _status_cases() -> list[Any]:
     cases = []
@@ -463,9 +375,9 @@ def _status_cases() -> list[Any]:
         blueprint = blueprint_of(scenario)
         changes = {**CHANGES[blueprint], **CHANGES_BY_SCENARIO.get(scenario, {})}
         for name in sorted(changes):
-            reason = KNOWN_MISSING_STATUS_BUGS.get(
+            reason = known_bugs.MISSING_STATUS_TRANSITIONS.get(
                 (blueprint, name)
-            ) or KNOWN_MISSING_STATUS_BUGS.get((scenario, name))
+            ) or known_bugs.MISSING_STATUS_TRANSITIONS.get((scenario, name))
             marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
             cases.append(
                 pytest.param(scenario, changes[name], id=f"{scenario}:{name}", marks=marks)

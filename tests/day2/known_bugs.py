@@ -1,0 +1,202 @@
+"""Blueprint bugs of issue 8 the day-2 tests find, fixed on other branches.
+
+Each entry makes the matching test case an expected failure (not strict: a fix turns it green
+without touching this file) whose reason names the bug. Once its fix is merged, delete the entry
+(tables) or set it to None (single findings); the property-based pair test then covers that field
+too.
+"""
+
+from __future__ import annotations
+
+import pytest
+from day2.scenarios import SCENARIOS, blueprint_of
+
+
+def xfail(reason: str | None) -> pytest.MarkDecorator:
+    """An expected failure naming its bug; None (the bug is fixed): expected to pass."""
+    return pytest.mark.xfail(reason is not None, reason=reason or "", strict=False)
+
+
+# -- test_transitions: one field changed on a running XR ---------------------------------------
+# (blueprint or scenario, change case) -> why it fails.
+
+AWS_SCENARIOS = [name for name in SCENARIOS if blueprint_of(name) != "tenant"]
+_IDENTITY = (
+    "issue 8.6: an identity change (region, providerConfigRef) is composed instead of refused: "
+    "the provider creates every resource anew elsewhere and the originals keep running, orphaned"
+)
+_OIDC = (
+    "issue 8.8: IdentityProviderConfig's oidc block is ForceNew; the change is composed in place "
+    "(upjet refuses it: stuck) instead of refused with a FATAL"
+)
+_POOL = (
+    "issue 8.8: a NodeGroup's {} is ForceNew; the change is composed in place (upjet refuses it: "
+    "stuck) instead of a rolling replacement"
+)
+TRANSITIONS: dict[tuple[str, str], str] = {
+    # Tenants compose only through their host's provider configs: nothing of theirs moves.
+    **{(b, "provider-config-name"): _IDENTITY for b in ("bucket", "cluster", "database")},
+    # A database on a cluster must be in the cluster's region: that change is refused already.
+    **{(s, "region"): _IDENTITY for s in AWS_SCENARIOS if "on-cluster" not in s},
+    # Claim mode's providerConfigRef has no kind.
+    **{(s, "provider-config-kind"): _IDENTITY for s in AWS_SCENARIOS if s.endswith("namespaced")},
+    ("cluster", "network-cidr"): (
+        "issue 8.7: network.cidr changes the VPC's and subnets' cidrBlock in place (ForceNew: "
+        "stuck) instead of a FATAL"
+    ),
+    ("cluster", "network-nat-single"): (
+        "issue 8.7: natGateways perZone -> single drops NAT gateways and EIPs that the private "
+        "routes still point at; issue 8.9: the routes' natGatewayIdRef changes without "
+        "policy.resolve: Always, so it never takes effect"
+    ),
+    ("cluster", "network-zones-fewer"): (
+        "issue 8.7: zones 3 -> 2 drops a zone's subnets, route tables, NAT gateway and EIP, and "
+        "moves the node groups' subnets in place (ForceNew); issue 8.9: the cluster's and node "
+        "groups' subnetIdRefs change without policy.resolve: Always"
+    ),
+    **{
+        ("cluster", f"oidc-{field}"): _OIDC
+        for field in (
+            "issuer",
+            "client-id",
+            "username-claim",
+            "groups-claim",
+            "username-prefix",
+            "groups-prefix",
+        )
+    },
+    ("cluster", "pool-instance-types"): _POOL.format("instanceTypes"),
+    ("cluster", "pool-capacity-type"): _POOL.format("capacityType"),
+    ("cluster", "pool-disk-size"): _POOL.format("diskSize"),
+    ("cluster", "pool-renamed"): (
+        "issue 8.8: renaming a pool drops its node group at once instead of keeping it until the "
+        "renamed pool's node group is Ready"
+    ),
+    ("database", "version-major-upgrade"): (
+        "issue 8.13: a major upgrade drops the old parameter group in the reconcile that moves "
+        "the instance; it must stay until the instance is observed on the new group; issue 8.9: "
+        "the instance's parameterGroupNameRef changes without policy.resolve: Always"
+    ),
+}
+
+
+# -- test_transitions: pairs of valid specs -------------------------------------------------------
+
+# Fields whose change, combined with others, hits a known bug: pairs touching them are skipped.
+PAIR_FIELDS: dict[tuple[str, str], str] = {
+    ("database", "storageGiB"): (
+        "dropping storageGiB (back to the size's default) on a grown database is refused naming "
+        "spec.parameters.size, a field the developer did not change"
+    ),
+}
+
+
+# -- test_transitions: the same change without observed status ----------------------------------
+
+# (blueprint or scenario, change) -> why the answer differs without observed status.
+MISSING_STATUS_TRANSITIONS: dict[tuple[str, str], str] = {
+    ("cluster", "version-downgrade"): (
+        "issue 8.10: the version-downgrade check reads only the Cluster's status.atProvider: "
+        "without it a downgrade is composed"
+    ),
+    ("database", "network-vpc"): (
+        "issue 8.10: the VPC-move check reads only the security group's status.atProvider: "
+        "without it the database is moved"
+    ),
+    ("database", "network-cluster-ref"): (
+        "issue 8.10: the VPC-move check reads only the security group's status.atProvider: "
+        "without it the database is moved to another cluster's VPC"
+    ),
+    ("database", "own-kms-key"): (
+        "issue 8.10: the key-change check reads only the instance's status.atProvider.kmsKeyId: "
+        "without it the encryption key is swapped (kmsKeyId is ForceNew: stuck)"
+    ),
+}
+
+
+# -- test_external_names --------------------------------------------------------------------------
+# By kind: its external-name use differs from the oracle's.
+EXTERNAL_NAMES: dict[str, str] = {
+    "Instance": (
+        "issue 8.1: the RDS Instance carries the DB identifier as external-name annotation and no "
+        "forProvider.identifier; the provider's external name is the DbiResourceId"
+    ),
+}
+
+
+# By scenario: two XRs of the same name in two namespaces share an AWS name.
+NAME_CLASHES: dict[str, str] = {
+    "cluster-namespaced": (
+        "issue 8.2: IAM role names (<xr>-cluster-role, -node-role, -ebs-csi-role) ignore the "
+        "namespace: team-b's XR adopts team-a's roles"
+    ),
+    "database-namespaced": (
+        "issue 8.2: RDS SubnetGroup and ParameterGroup are NameAsIdentifier and named after the XR "
+        "only: team-b's XR adopts team-a's groups"
+    ),
+    "database-on-cluster-namespaced": (
+        "issue 8.2: RDS SubnetGroup and ParameterGroup are NameAsIdentifier and named after the XR "
+        "only: team-b's XR adopts team-a's groups"
+    ),
+}
+
+
+# By kind: a reference extracts what its field does not expect.
+REFERENCES: dict[str, str] = {
+    "Instance": (
+        "found with the oracle, not in issue 8's list: performanceInsightsKmsKeyIdRef extracts the "
+        "KMS key's external name (the key ID) where RDS expects the key ARN; set "
+        "performanceInsightsKmsKeyId to the key's ARN instead"
+    ),
+}
+
+
+# -- test_observed_state ---------------------------------------------------------------------------
+# By scenario or blueprint.
+
+_CONNECTION_DETAILS = (
+    "connection details are read from status.atProvider only: without it the {} loses keys "
+    "(the function could keep what it observes in the XR's secret)"
+)
+MISSING_STATUS: dict[str, str] = {
+    "bucket-claim": "issue 8.10: " + _CONNECTION_DETAILS.format("XR's connection secret"),
+    "bucket-namespaced": "issue 8.10: " + _CONNECTION_DETAILS.format("connection Secret"),
+    "cluster": (
+        "issue 8.10: without the EKS Cluster's status.atProvider its secrets encryptionConfig "
+        "disappears from the composed Cluster (EKS cannot turn it off: stuck); and "
+        + _CONNECTION_DETAILS.format("connection secret")
+    ),
+}
+
+
+UNKNOWN_OBSERVED: dict[str, str] = dict.fromkeys(
+    SCENARIOS,
+    "issue 8.11: an observed resource the blueprint does not plan is dropped, so Crossplane "
+    "deletes it",
+)
+
+# -- test_findings ---------------------------------------------------------------------------------
+
+KMS_KEY_USAGE: str | None = (
+    "issue 8.3: no Usage holds the composed KMS key back while the data it encrypts "
+    "exists: deleting the claim schedules the key's deletion at once"
+)
+KMS_KEY_ORPHAN: str | None = (
+    "issue 8.3: the database's KMS key is deleted with the XR while its final "
+    "snapshot and retained automated backups stay, unreadable"
+)
+ADDON_VERSIONS: str | None = (
+    "issue 8.12: add-ons are composed without addonVersion; the provider late-initializes "
+    "it, so a cluster upgrade leaves them behind"
+)
+IAM_TAGS: str | None = (
+    "issue 8.14: developer tags are copied onto IAM roles, where they act as principal "
+    "tags for ABAC"
+)
+PRIVATE_CIDRS: str | None = (
+    "issue 8.14: allowedCidrs refuses only 0.0.0.0/0 and ::/0; any other public range is "
+    "composed into an ingress rule"
+)
+CROSSPLANE_1: str | None = (
+    "issue 8.5: the README offers claim mode on Crossplane 1.x, which has no ClusterUsage"
+)

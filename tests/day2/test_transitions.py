@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from support.oracle import facts_available
 from support.transitions import (
+    RUNNER,
     Scenario,
     changed_paths,
     composes,
@@ -240,15 +241,14 @@ CHANGES_BY_SCENARIO["database-on-cluster-namespaced"] = CHANGES_BY_SCENARIO[
 ]
 
 
-def _cases() -> list[Any]:
+def _cases(known: dict[tuple[str, str], str] = known_bugs.TRANSITIONS) -> list[Any]:
+    """(scenario, change) for every change case, expected to fail where `known` says so."""
     cases = []
     for scenario in SCENARIOS:
         blueprint = blueprint_of(scenario)
         changes = {**CHANGES[blueprint], **CHANGES_BY_SCENARIO.get(scenario, {})}
         for name in sorted(changes):
-            reason = known_bugs.TRANSITIONS.get((blueprint, name)) or known_bugs.TRANSITIONS.get(
-                (scenario, name)
-            )
+            reason = known.get((blueprint, name)) or known.get((scenario, name))
             marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
             cases.append(
                 pytest.param(scenario, changes[name], id=f"{scenario}:{name}", marks=marks)
@@ -369,22 +369,6 @@ def test_a_running_xr_moved_between_two_valid_specs_is_safe(scenario: str, data:
 # -- the same change after a restore: observed resources without status -----------------------
 
 
-def _status_cases() -> list[Any]:
-    cases = []
-    for scenario in SCENARIOS:
-        blueprint = blueprint_of(scenario)
-        changes = {**CHANGES[blueprint], **CHANGES_BY_SCENARIO.get(scenario, {})}
-        for name in sorted(changes):
-            reason = known_bugs.MISSING_STATUS_TRANSITIONS.get(
-                (blueprint, name)
-            ) or known_bugs.MISSING_STATUS_TRANSITIONS.get((scenario, name))
-            marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
-            cases.append(
-                pytest.param(scenario, changes[name], id=f"{scenario}:{name}", marks=marks)
-            )
-    return cases
-
-
 def _answer(rsp: Any) -> tuple[bool, dict[str, Any]]:
     desired = {
         key: {k: v for k, v in resource.items() if k in ("apiVersion", "kind", "spec", "data")}
@@ -418,7 +402,7 @@ def _composed_differently(
     return simulate.fatal_messages(with_status), simulate.fatal_messages(without), differing
 
 
-@pytest.mark.parametrize(("scenario", "change"), _status_cases())
+@pytest.mark.parametrize(("scenario", "change"), _cases(known_bugs.MISSING_STATUS_TRANSITIONS))
 def test_a_change_gets_the_same_answer_when_observed_status_is_missing(
     scenario: str, change: Change
 ) -> None:
@@ -439,3 +423,42 @@ def test_a_change_gets_the_same_answer_when_observed_status_is_missing(
         assert not differing - unchanged, (
             f"composed differently without observed status: {sorted(differing - unchanged)}"
         )
+
+
+# -- after the change: the XR settles again -------------------------------------------------------
+
+
+def _settle(scenario: str, parameters: dict[str, Any], rounds: int = 12) -> list[simulate.Round]:
+    """Reconcile the changed running XR until nothing changes any more, like Crossplane would."""
+    running = SCENARIOS[scenario]
+    steady = steady_state(running)
+    xr = steady.xr
+    xr["spec"]["parameters"] = parameters
+    plane = simulate.ControlPlane(xr, dict(steady.observed), world=list(running.world))
+    history = []
+    for _ in range(rounds):
+        before = set(plane.observed), {k: o.resource.get("spec") for k, o in plane.observed.items()}
+        history.append(plane.reconcile(RUNNER.run))
+        after = set(plane.observed), {k: o.resource.get("spec") for k, o in plane.observed.items()}
+        if history[-1].fatal or before == after:
+            break
+    return history
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("scenario", "change"), _cases(known_bugs.SETTLING))
+def test_a_change_to_a_running_xr_settles_without_recreating_anything(
+    scenario: str, change: Change
+) -> None:
+    """Applied changes converge (no endless reconcile) and nothing is deleted and then composed
+    again under the same name (an outage of that resource)."""
+    history = _settle(scenario, change.apply(SCENARIOS[scenario].parameters))
+    if history[0].fatal:
+        return
+    assert not history[-1].fatal, history[-1].fatal
+    assert len(history) < 12, "still changing after 12 reconciles"
+    deleted: set[str] = set()
+    for round_ in history:
+        recreated = deleted & set(round_.desired)
+        assert not recreated, f"deleted, then composed again: {sorted(recreated)}"
+        deleted |= set(round_.deleted)

@@ -82,6 +82,8 @@ def _host(kind: str, name: str = "platform") -> dict[str, Any]:
     return host
 
 
+OWN_KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+
 _BUCKET = _example("bucket/claim.yaml")
 _CLUSTER = _example("cluster/claim.yaml")
 _DATABASE = _example("database/claim-postgres.yaml")
@@ -106,6 +108,18 @@ SCENARIOS: dict[str, Scenario] = {
             for mode, kind in (("claim", "Cluster"), ("namespaced", "XCluster"))
         ),
         Scenario("database-claim", _as_claim(_DATABASE)),
+        Scenario(
+            "database-own-key-claim",
+            _as_claim(
+                {
+                    **_DATABASE,
+                    "spec": {
+                        **_DATABASE["spec"],
+                        "parameters": {**_DATABASE["spec"]["parameters"], "kmsKeyArn": OWN_KEY},
+                    },
+                }
+            ),
+        ),
         Scenario("database-namespaced", _namespaced(_DATABASE)),
         Scenario(
             "database-on-cluster-claim",

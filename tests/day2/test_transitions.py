@@ -231,6 +231,7 @@ CHANGES_BY_SCENARIO: dict[str, dict[str, Change]] = {
         ),
         "network-cidr-removed": Change("network.allowedCidrs", ["10.20.0.0/19"]),
     },
+    "database-own-key-claim": {"own-kms-key-removed": Change("kmsKeyArn", REMOVE)},
     "database-on-cluster-claim": {
         "network-cluster-ref": Change("network.clusterRef.name", "other")
     },

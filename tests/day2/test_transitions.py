@@ -309,17 +309,76 @@ def _known_bug_fields(blueprint: str) -> set[str]:
     return {str(f) for f in fields}
 
 
+_TAG_KEYS = st.sampled_from(["team", "cost-center", "env", "owner", "app.example.com/tier"])
+_TAGS = st.dictionaries(_TAG_KEYS, st.from_regex(r"[a-z0-9-]{1,12}", fullmatch=True), max_size=4)
+_PRIVATE_CIDRS = st.builds(
+    lambda octet, third, bits: f"10.{octet}.{third * 16}.0/{bits}",
+    st.integers(0, 255),
+    st.integers(0, 15),
+    st.sampled_from([20, 24, 28]),
+)
+_ROLES = st.from_regex(r"arn:aws:iam::123456789012:role/[a-z]{3,10}", fullmatch=True)
+
+# Random values for fields whose valid range is wide, by blueprint: path -> strategy.
+GENERATED: dict[str, dict[str, st.SearchStrategy[Any]]] = {
+    "bucket": {
+        "tags": _TAGS,
+        "lifecycle.expirationDays": st.integers(1, 3650),
+        "lifecycle.noncurrentVersionExpirationDays": st.integers(1, 3650),
+        "lifecycle.transitionToInfrequentAccessDays": st.integers(30, 3650),
+    },
+    "cluster": {
+        "tags": _TAGS,
+        "access.admins": st.lists(_ROLES, max_size=3, unique=True),
+        "access.viewers": st.lists(_ROLES, max_size=3, unique=True),
+        "nodePools[0].maxSize": st.integers(6, 50),
+        "logging": st.lists(
+            st.sampled_from(["api", "audit", "authenticator", "controllerManager", "scheduler"]),
+            unique=True,
+        ),
+    },
+    "tenant": {"tags": _TAGS, "quota.pods": st.integers(1, 10000)},
+    "database": {
+        "tags": _TAGS,
+        "backupRetentionDays": st.integers(1, 35),
+        "maxStorageGiB": st.integers(400, 65536),
+        "network.allowedCidrs": st.lists(_PRIVATE_CIDRS, min_size=1, max_size=4, unique=True),
+    },
+}
+
+
 @st.composite
 def _edits(draw: st.DrawFn, blueprint: str, scenario: str) -> dict[str, Any]:
-    """A valid spec: the example's with a random subset of the change cases applied."""
+    """A valid spec: the example's with a random subset of the change cases applied, and random
+    values for fields with a wide valid range."""
     changes = {**CHANGES[blueprint], **CHANGES_BY_SCENARIO.get(scenario, {})}
     known = _known_bug_fields(blueprint)
     usable = sorted(name for name in changes if str(_parts(changes[name].path)[0]) not in known)
-    names = draw(st.lists(st.sampled_from(usable), min_size=1, max_size=3, unique=True))
+    names = draw(st.lists(st.sampled_from(usable), max_size=3, unique=True))
     parameters = SCENARIOS[scenario].parameters
     for name in names:
         parameters = changes[name].apply(parameters)
+    generated = {
+        path: strategy
+        for path, strategy in GENERATED[blueprint].items()
+        if str(_parts(path)[0]) not in known and _reachable(parameters, path)
+    }
+    for path in draw(st.lists(st.sampled_from(sorted(generated)), max_size=2, unique=True)):
+        parameters = _edit(parameters, path, draw(generated[path], label=path))
     return parameters
+
+
+def _reachable(parameters: dict[str, Any], path: str) -> bool:
+    """Whether the list items `path` goes through exist (nodePools[0] needs a pool)."""
+    node: Any = parameters
+    for part in _parts(path)[:-1]:
+        if isinstance(part, int):
+            if not isinstance(node, list) or len(node) <= part:
+                return False
+            node = node[part]
+        else:
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+    return True
 
 
 def _valid(scenario: str, parameters: dict[str, Any]) -> bool:

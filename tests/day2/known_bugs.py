@@ -57,6 +57,10 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("cluster", "pool-instance-types"): _POOL.format("instanceTypes"),
     ("cluster", "pool-capacity-type"): _POOL.format("capacityType"),
     ("cluster", "pool-disk-size"): _POOL.format("diskSize"),
+    ("cluster", "access-admin-becomes-viewer"): (
+        "issue 8.8: moving a principal from admins to viewers changes its "
+        "AccessPolicyAssociation's policyArn in place (ForceNew: stuck); found by the pair test"
+    ),
     ("cluster", "pool-renamed"): (
         "issue 8.8: renaming a pool drops its node group at once instead of keeping it until the "
         "renamed pool's node group is Ready"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,6 +172,11 @@ CHANGES: dict[str, dict[str, Change]] = {
         ),
         "access-admin-removed": Change("access.admins", []),
         "access-viewers-removed": Change("access.viewers", []),
+        "access-admin-becomes-viewer": Change(
+            "access.admins",
+            [],
+            also=(("access.viewers", ["arn:aws:iam::123456789012:role/developers", ADMIN]),),
+        ),
         "oidc-issuer": Change("oidc.issuerUrl", "https://sso.example.com/other"),
         "oidc-client-id": Change("oidc.clientId", "k8s"),
         "oidc-username-claim": Change("oidc.usernameClaim", "sub"),
@@ -390,6 +396,8 @@ def _valid(scenario: str, parameters: dict[str, Any]) -> bool:
     return True
 
 
+# Examples per scenario; PAVED_DAY2_EXAMPLES=200 explores further (CI keeps it quick on 2 cores).
+PAIR_EXAMPLES = int(os.environ.get("PAVED_DAY2_EXAMPLES", "8"))
 PAIR_SCENARIOS = ["bucket-claim", "bucket-namespaced", "database-claim", "database-namespaced"]
 
 
@@ -399,7 +407,7 @@ PAIR_SCENARIOS = ["bucket-claim", "bucket-namespaced", "database-claim", "databa
     [*PAIR_SCENARIOS, "cluster-claim", "cluster-namespaced", "tenant-vcluster-namespaced"],
 )
 @settings(
-    max_examples=8,
+    max_examples=PAIR_EXAMPLES,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

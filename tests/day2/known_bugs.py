@@ -204,6 +204,4 @@ PRIVATE_CIDRS: str | None = (
     "issue 8.14: allowedCidrs refuses only 0.0.0.0/0 and ::/0; any other public range is "
     "composed into an ingress rule"
 )
-CROSSPLANE_1: str | None = (
-    "issue 8.5: the README offers claim mode on Crossplane 1.x, which has no ClusterUsage"
-)
+CROSSPLANE_1: str | None = None  # issue 8.5: fixed (the README offers Crossplane 2 only)

@@ -142,8 +142,11 @@ def test_the_package_requires_the_crossplane_that_has_usages() -> None:
     """protection.crossplane.io Usage/ClusterUsage first shipped in Crossplane v2.0.0 (facts
     `_crossplane.usage_api`), and every blueprint's deletion order relies on them."""
     assert "v2.0.0" in crossplane_facts()["usage_api"]["fact"]
-    package = yaml.safe_load((REPO / "package/crossplane.yaml").read_text())
-    assert package["spec"]["crossplane"]["version"].startswith(">=v2.")
+    packages = sorted((REPO / "package").rglob("crossplane.yaml"))
+    assert packages
+    for path in packages:
+        package = yaml.safe_load(path.read_text())
+        assert package["spec"]["crossplane"]["version"].startswith(">=v2."), path
 
 
 @known_bugs.xfail(known_bugs.CROSSPLANE_1)

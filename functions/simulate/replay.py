@@ -7,9 +7,9 @@ Each round is what Crossplane does on one reconcile (internal/controller/apiexte
   xfn.FetchingFunctionRunner, at most 5 times);
 - a FATAL result stops the reconcile: nothing is applied, nothing is deleted;
 - otherwise apply the desired state: the XR's status, the XR's connection Secret (claim mode,
-  filtered by the XRD's connectionSecretKeys), every desired composed resource; and *delete* every
-  observed composed resource missing from the desired state (the composed-resource garbage
-  collector);
+  filtered by the XRD's connectionSecretKeys), every desired composed resource (an existing one
+  keeps its name), the XR's resourceRefs; and *delete* every observed composed resource missing
+  from the desired state (the composed-resource garbage collector);
 - the XR is Ready when the function says so, or, when it does not, when every desired composed
   resource is marked ready; once it is, the claim controller copies the XR's Secret to the claim's.
 """
@@ -192,6 +192,15 @@ class ControlPlane:
         round_.secrets = copy.deepcopy(self.secrets)
         return round_
 
+    def _record_resource_refs(self, desired: dict[str, dict[str, Any]]) -> None:
+        """The XR's references to what it composes: `spec.resourceRefs` of a legacy
+        (cluster-scoped) XR, `spec.crossplane.resourceRefs` of a namespaced one."""
+        spec = self.xr.setdefault("spec", {})
+        if (self.xr.get("metadata") or {}).get("namespace"):
+            spec.setdefault("crossplane", {})["resourceRefs"] = _resource_refs(desired)
+        else:
+            spec["resourceRefs"] = _resource_refs(desired)
+
     def _apply(self, rsp: fnv1.RunFunctionResponse, round_: Round) -> None:
         round_.xr_ready = xr_is_ready(rsp)
         status = lookup(rsp.desired.composite.resource, "status") or {}
@@ -211,6 +220,7 @@ class ControlPlane:
                     if kept.get(field_):
                         metadata[field_] = kept[field_]
         self.observed = {key: observe(key, resource) for key, resource in desired.items()}
+        self._record_resource_refs(desired)
         for resource in desired.values():
             if resource.get("apiVersion") == "v1" and resource.get("kind") == "Secret":
                 self.secrets[_secret_ref(resource)] = _secret_data(resource)
@@ -254,6 +264,18 @@ def _xr_conditions(rsp: fnv1.RunFunctionResponse, ready: bool) -> list[dict[str,
         }
     )
     return [{k: v for k, v in c.items() if v != ""} for c in conditions]
+
+
+def _resource_refs(desired: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
+    refs = [
+        {
+            "apiVersion": str(r.get("apiVersion")),
+            "kind": str(r.get("kind")),
+            "name": str((r.get("metadata") or {}).get("name", "")),
+        }
+        for r in desired.values()
+    ]
+    return sorted(refs, key=lambda ref: (ref["apiVersion"], ref["kind"], ref["name"]))
 
 
 def _secret_ref(secret: dict[str, Any]) -> SecretRef:

@@ -139,3 +139,17 @@ def test_the_xr_carries_the_functions_conditions_and_crossplanes_ready_and_synce
     assert conditions["NetworkReady"]["status"] == "False"
     assert conditions["Ready"]["reason"] == "Creating"
     assert conditions["Synced"]["status"] == "True"
+
+
+def test_the_xr_references_what_it_composes() -> None:
+    def compose(req: fnv1.RunFunctionRequest, rsp: fnv1.RunFunctionResponse) -> None:
+        rsp.desired.resources["a"].resource.update(_configmap("a"))
+
+    namespaced = simulate.ControlPlane(dict(XR))
+    namespaced.reconcile(_function(compose))
+    legacy = simulate.ControlPlane({**XR, "metadata": {"name": "thing"}})
+    legacy.reconcile(_function(compose))
+
+    ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": "a"}
+    assert namespaced.xr["spec"]["crossplane"]["resourceRefs"] == [ref]
+    assert legacy.xr["spec"]["resourceRefs"] == [ref]

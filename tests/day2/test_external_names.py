@@ -244,3 +244,52 @@ def test_every_reference_extracts_what_its_field_expects(kind: Kind) -> None:
             elif reference.mismatch:
                 problems.append(f"{scenario}: {path}: {reference.note}")
     assert not problems, "\n".join(sorted(set(problems)))
+
+
+# -- AWS name limits ------------------------------------------------------------------------------
+
+# Longest AWS names, by kind (AWS API references: CreateBucket, CreateRole, CreateCluster,
+# CreateNodegroup, CreateDBInstance, CreateDBSubnetGroup, CreateDBParameterGroup).
+AWS_NAME_LIMITS = {
+    "Bucket": 63,
+    "Role": 64,
+    "Cluster": 100,
+    "NodeGroup": 63,
+    "Instance": 63,
+    "SubnetGroup": 255,
+    "ParameterGroup": 255,
+}
+LONG_NAMESPACE = "n" * 63
+LONG_NAME = "x" * 63
+
+
+def _longest(scenario: Scenario) -> Scenario:
+    if "claimRef" in scenario.xr["spec"]:
+        claim_ref = scenario.xr["spec"]["claimRef"]
+        claim = {
+            "apiVersion": claim_ref["apiVersion"],
+            "kind": claim_ref["kind"],
+            "metadata": {"name": LONG_NAME, "namespace": LONG_NAMESPACE},
+            "spec": {"parameters": copy.deepcopy(scenario.xr["spec"]["parameters"])},
+        }
+        xr = simulate.claim_to_xr(claim)
+    else:
+        xr = copy.deepcopy(scenario.xr)
+        xr["metadata"] = {"name": LONG_NAME, "namespace": LONG_NAMESPACE}
+    world = tuple(
+        {**o, "metadata": {**o["metadata"], "namespace": LONG_NAMESPACE}} for o in scenario.world
+    )
+    return Scenario(f"{scenario.name}@longest", xr, world)
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_aws_names_fit_aws_limits_for_the_longest_names_kubernetes_allows(scenario: str) -> None:
+    desired = steady_state(_longest(SCENARIOS[scenario])).desired
+    too_long = [
+        f"{resource['kind']} {key}: {name!r} ({len(name)} > {AWS_NAME_LIMITS[resource['kind']]})"
+        for key, resource in desired.items()
+        if resource["kind"] in AWS_NAME_LIMITS
+        and (name := aws_name(resource)) is not None
+        and len(name) > AWS_NAME_LIMITS[resource["kind"]]
+    ]
+    assert not too_long, "\n".join(too_long)

@@ -267,9 +267,10 @@ def _eks_pod_identity_association(
     }, {}
 
 
-# Per-kind computed fields and connection details. Blueprints' kinds register here.
+# Per-kind computed fields and connection details, by Kind; a plugin's kinds can register under
+# their kind name (`FAKES["Queue"] = ...`).
 Fake = Callable[[dict[str, Any], str], tuple[dict[str, Any], dict[str, bytes]]]
-FAKES: dict[Kind, Fake] = {
+FAKES: dict[Kind | str, Fake] = {
     kinds.BUCKET: _bucket,
     kinds.KMS_KEY: _kms_key,
     kinds.DB_INSTANCE: _db_instance,
@@ -355,7 +356,7 @@ def observe(key: str, desired: dict[str, Any], *, ready: bool = True) -> Observe
             if not k.endswith(("Ref", "Refs", "Selector"))
         }
         at_provider["id"] = external_name
-        fake = FAKES.get(kind) if kind else None
+        fake = (FAKES.get(kind) if kind else None) or FAKES.get(str(resource.get("kind")))
         if fake:
             computed, details = fake(resource, external_name)
             at_provider.update(computed)

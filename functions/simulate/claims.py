@@ -75,10 +75,12 @@ def claim_to_xr(claim: dict[str, Any], composition: dict[str, Any] | None = None
     name = metadata.get("name", "claim")
     namespace = metadata.get("namespace", "default")
     kind = "X" + str(claim.get("kind"))
+    claim_spec = claim.get("spec") or {}
+    not_propagated = set(NOT_PROPAGATED_SPEC_FIELDS)
+    if claim_spec.get("compositionUpdatePolicy") == "Manual":
+        not_propagated.discard("compositionRevisionRef")  # the claim is authoritative then
     spec = {
-        key: copy.deepcopy(value)
-        for key, value in (claim.get("spec") or {}).items()
-        if key not in NOT_PROPAGATED_SPEC_FIELDS
+        key: copy.deepcopy(value) for key, value in claim_spec.items() if key not in not_propagated
     }
     spec["claimRef"] = {
         "apiVersion": claim.get("apiVersion"),

@@ -11,7 +11,9 @@ Each round is what Crossplane does on one reconcile (internal/controller/apiexte
   keeps its name), the XR's resourceRefs; and *delete* every observed composed resource missing
   from the desired state (the composed-resource garbage collector);
 - the XR is Ready when the function says so, or, when it does not, when every desired composed
-  resource is marked ready; once it is, the claim controller copies the XR's Secret to the claim's.
+  resource is marked ready;
+- the claim gets the XR's status and the conditions meant for it, and, once the XR is Ready, a
+  copy of the XR's Secret.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class Round:
     xr_ready: bool = False
     deleted: list[str] = field(default_factory=list)
     secrets: Secrets = field(default_factory=dict)
+    claim: dict[str, Any] | None = None
 
     @property
     def desired(self) -> dict[str, dict[str, Any]]:
@@ -190,6 +193,7 @@ class ControlPlane:
         if not round_.fatal:
             self._apply(rsp, round_)
         round_.secrets = copy.deepcopy(self.secrets)
+        round_.claim = copy.deepcopy(self.claim)
         return round_
 
     def _record_resource_refs(self, desired: dict[str, dict[str, Any]]) -> None:
@@ -205,6 +209,12 @@ class ControlPlane:
         round_.xr_ready = xr_is_ready(rsp)
         status = lookup(rsp.desired.composite.resource, "status") or {}
         status["conditions"] = _xr_conditions(rsp, round_.xr_ready)
+        legacy = not (self.xr.get("metadata") or {}).get("namespace")
+        claim_types = sorted(
+            {c.type for c in rsp.conditions if _for_claim(c)} - SYSTEM_CONDITION_TYPES
+        )
+        if legacy and claim_types:
+            status["claimConditionTypes"] = claim_types
         self.xr["status"] = status
         xr_secret = xr_secret_ref(self.xr)
         if xr_secret:
@@ -224,8 +234,28 @@ class ControlPlane:
         for resource in desired.values():
             if resource.get("apiVersion") == "v1" and resource.get("kind") == "Secret":
                 self.secrets[_secret_ref(resource)] = _secret_data(resource)
-        claim_secret = claim_secret_ref(self.claim) if self.claim else None
-        if round_.xr_ready and claim_secret and xr_secret:
+        if self.claim is not None:
+            self._sync_claim(round_.xr_ready, xr_secret)
+
+    def _sync_claim(self, xr_ready: bool, xr_secret: SecretRef | None) -> None:
+        """claim/syncer_ssa.go and reconciler.go: the claim gets the XR's status (without its
+        machinery fields) and the conditions meant for it; its Secret once the XR is Ready."""
+        assert self.claim is not None
+        xr_status = self.xr.get("status") or {}
+        status = {k: v for k, v in xr_status.items() if k not in XR_STATUS_MACHINERY}
+        wanted = set(xr_status.get("claimConditionTypes") or [])
+        conditions = [c for c in xr_status.get("conditions") or [] if c.get("type") in wanted]
+        conditions.append(_condition("Synced", True, "ReconcileSuccess"))
+        if xr_ready:
+            conditions.append(_condition("Ready", True, "Available"))
+        else:
+            waiting = _condition("Ready", False, "Waiting")
+            waiting["message"] = "Claim is waiting for composite resource to become Ready"
+            conditions.append(waiting)
+        status["conditions"] = conditions
+        self.claim["status"] = status
+        claim_secret = claim_secret_ref(self.claim)
+        if xr_ready and claim_secret and xr_secret:
             self.secrets[claim_secret] = dict(self.secrets.get(xr_secret, {}))
 
 
@@ -235,8 +265,28 @@ _CONDITION_STATUS = {
 }
 
 
+# Conditions only Crossplane sets (apis/core/v2 IsSystemConditionType, apiextensions Responsive).
+SYSTEM_CONDITION_TYPES = frozenset({"Ready", "Synced", "Healthy", "UpToDate", "Responsive"})
+# Legacy XR status fields the claim does not get (xcrd.CompositeResourceStatusProps).
+XR_STATUS_MACHINERY = frozenset({"conditions", "connectionDetails", "claimConditionTypes"})
+
+
+def _for_claim(condition: fnv1.Condition) -> bool:
+    return bool(condition.target == fnv1.TARGET_COMPOSITE_AND_CLAIM)
+
+
+def _condition(type_: str, ok: bool, reason: str) -> dict[str, str]:
+    return {
+        "type": type_,
+        "status": "True" if ok else "False",
+        "reason": reason,
+        "lastTransitionTime": TRANSITION_TIME,
+    }
+
+
 def _xr_conditions(rsp: fnv1.RunFunctionResponse, ready: bool) -> list[dict[str, str]]:
-    """The XR's conditions after a reconcile: the function's, then Synced and Ready."""
+    """The XR's conditions after a reconcile: the function's (never a system condition), then
+    Synced and Ready."""
     conditions = [
         {
             "type": c.type,
@@ -246,23 +296,10 @@ def _xr_conditions(rsp: fnv1.RunFunctionResponse, ready: bool) -> list[dict[str,
             "lastTransitionTime": TRANSITION_TIME,
         }
         for c in rsp.conditions
+        if c.type not in SYSTEM_CONDITION_TYPES
     ]
-    conditions.append(
-        {
-            "type": "Synced",
-            "status": "True",
-            "reason": "ReconcileSuccess",
-            "lastTransitionTime": TRANSITION_TIME,
-        }
-    )
-    conditions.append(
-        {
-            "type": "Ready",
-            "status": "True" if ready else "False",
-            "reason": "Available" if ready else "Creating",
-            "lastTransitionTime": TRANSITION_TIME,
-        }
-    )
+    conditions.append(_condition("Synced", True, "ReconcileSuccess"))
+    conditions.append(_condition("Ready", ready, "Available" if ready else "Creating"))
     return [{k: v for k, v in c.items() if v != ""} for c in conditions]
 
 
@@ -310,7 +347,7 @@ def replay(
     """
     plane = ControlPlane(
         copy.deepcopy(xr),
-        claim=claim,
+        claim=copy.deepcopy(claim),
         world=None if world is None else list(world),
         required=required,
     )

@@ -204,3 +204,33 @@ def test_the_function_sees_the_xr_secret_as_observed_connection_details() -> Non
     rounds = simulate.replay(_answering({"bucket": b"b"}, fnv1.READY_TRUE), xr, claim=CLAIM)
 
     assert dict(rounds[-1].request.observed.composite.connection_details) == {"bucket": b"b"}
+
+
+def test_the_claim_shows_the_xrs_status_and_its_conditions_for_the_claim() -> None:
+    _, rounds = _replay_claim("cluster")
+    first, final = rounds[0].claim, rounds[-1].claim
+    assert first is not None and final is not None
+    xr_status = rounds[-1].xr["status"]
+
+    assert {c["type"]: c["reason"] for c in first["status"]["conditions"]}["Ready"] == "Waiting"
+    assert final["status"]["progress"] == xr_status["progress"]
+    assert "claimConditionTypes" not in final["status"]
+    claim_conditions = {c["type"] for c in final["status"]["conditions"]}
+    assert set(xr_status["claimConditionTypes"]) <= claim_conditions
+    assert {c["type"]: c["reason"] for c in final["status"]["conditions"]}["Ready"] == "Available"
+
+
+def test_a_manual_update_policy_propagates_the_claims_revision() -> None:
+    pinned = {
+        **CLAIM,
+        "spec": {
+            **CLAIM["spec"],
+            "compositionUpdatePolicy": "Manual",
+            "compositionRevisionRef": {"name": "xbuckets-abc"},
+        },
+    }
+
+    assert simulate.claim_to_xr(pinned)["spec"]["compositionRevisionRef"] == {
+        "name": "xbuckets-abc"
+    }
+    assert "compositionRevisionRef" not in simulate.claim_to_xr(CLAIM)["spec"]

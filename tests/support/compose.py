@@ -24,9 +24,19 @@ def load_xr(example: str) -> dict[str, Any]:
     return simulate.as_xr(document, CLAIM_KINDS)
 
 
+# Fields only a legacy (claim-mode) XR has: a v2 XR has none of them (Crossplane's own live
+# under spec.crossplane).
+_LEGACY_SPEC_FIELDS = ("claimRef", "writeConnectionSecretToRef", "resourceRefs")
+
+
 def namespaced(xr: dict[str, Any], namespace: str = "team-a") -> dict[str, Any]:
     """The same XR in namespaced mode (XRD v2)."""
-    return {**xr, "metadata": {"name": xr["metadata"]["name"], "namespace": namespace}}
+    spec = {k: v for k, v in (xr.get("spec") or {}).items() if k not in _LEGACY_SPEC_FIELDS}
+    return {
+        **xr,
+        "metadata": {"name": xr["metadata"]["name"], "namespace": namespace},
+        "spec": spec,
+    }
 
 
 def with_parameters(xr: dict[str, Any], **parameters: Any) -> dict[str, Any]:

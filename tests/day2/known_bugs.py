@@ -177,6 +177,10 @@ MISSING_STATUS: dict[str, str] = {
         "disappears from the composed Cluster (EKS cannot turn it off: stuck); and "
         + _CONNECTION_DETAILS.format("connection secret")
     ),
+    "tenant-namespace": (
+        "issue 8.10: a namespace tenant publishes no connection details at all while its "
+        "composed objects report no status (after a restore), so its kubeconfig Secret is emptied"
+    ),
 }
 
 

@@ -271,12 +271,18 @@ def judge(
     return verdict
 
 
-def without_status(observed: dict[str, simulate.ObservedResource]) -> dict[str, Any]:
-    """The observed resources as after a restore or adoption: no `status.atProvider` yet."""
+def without_status(
+    observed: dict[str, simulate.ObservedResource], *, conditions: bool = True
+) -> dict[str, Any]:
+    """The observed resources as after a restore or adoption: no `status.atProvider` yet, and
+    with `conditions=False` no status at all (a restore that does not keep the status)."""
     stripped = {}
     for key, item in observed.items():
         resource = copy.deepcopy(item.resource)
-        (resource.get("status") or {}).pop("atProvider", None)
+        if conditions:
+            (resource.get("status") or {}).pop("atProvider", None)
+        else:
+            resource.pop("status", None)
         stripped[key] = simulate.ObservedResource(resource, dict(item.connection_details))
     return stripped
 

@@ -169,6 +169,17 @@ def _principals(parameters: dict[str, Any]) -> set[str]:
     return set(access.get("admins") or []) | set(access.get("viewers") or [])
 
 
+def _turned_off(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Platform components switched off (`platform.<component>.enabled: false`), kebab-cased."""
+    old, new = before.get("platform") or {}, after.get("platform") or {}
+    return [
+        re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+        for name in old
+        if (old.get(name) or {}).get("enabled", True)
+        and (new.get(name) or {}).get("enabled") is False
+    ]
+
+
 def _cluster_removal(key: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
     """A removed node pool, access principal or OIDC provider goes (with its Usages).
 
@@ -179,7 +190,18 @@ def _cluster_removal(key: str, before: dict[str, Any], after: dict[str, Any]) ->
     if _pool_names(after) - _pool_names(before):
         removed_pools = set()
     for pool in removed_pools:
-        if key == f"nodes-{pool}" or key.endswith(f"-by-nodes-{pool}"):
+        node_group = f"nodes-{pool}"
+        is_usage_of_it = key.startswith("usage-") and (
+            key.endswith(f"-by-{node_group}") or key.startswith(f"usage-{node_group}-by-")
+        )
+        if key == node_group or is_usage_of_it:
+            return True
+    for component in _turned_off(before, after):
+        if key == component or key.startswith(f"{component}-"):
+            return True
+        if key.startswith("usage-") and (
+            key.endswith(f"-by-{component}") or key.startswith(f"usage-{component}-by-")
+        ):
             return True
     removed = {f"access-{short_hash(arn, length=8)}" for arn in _principals(before)} - {
         f"access-{short_hash(arn, length=8)}" for arn in _principals(after)

@@ -188,6 +188,8 @@ CHANGES: dict[str, dict[str, Change]] = {
         "oidc-groups-prefix": Change("oidc.groupsPrefix", "sso:"),
         "oidc-removed": Change("oidc", REMOVE),
         "secrets-encryption-off": Change("secretsEncryption", False),
+        "platform-monitoring-off": Change("platform.monitoring.enabled", False),
+        "platform-gitops-revision": Change("platform.argocd.gitops.revision", "release-2"),
         "logging": Change("logging", ["api", "audit"]),
     },
     "tenant": {

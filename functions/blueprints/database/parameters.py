@@ -1,0 +1,273 @@
+"""What a developer asks for: engines, sizes, the parameters model and the status model."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from functions.kit import CommonParameters, Model
+
+# -- engines and sizes --------------------------------------------------------------------------
+
+Engine = Literal["postgres", "mysql", "mariadb"]
+Size = Literal["small", "medium", "large"]
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    versions: tuple[str, ...]  # supported major versions, oldest first
+    default_version: str
+    port: int
+    family_prefix: str  # parameter group family = prefix + major version
+    tls_parameter: str  # the parameter that refuses unencrypted connections
+    uri_scheme: str
+    uri_query: str
+
+    def family(self, version: str) -> str:
+        return f"{self.family_prefix}{version}"
+
+
+ENGINES: dict[str, EngineSpec] = {
+    "postgres": EngineSpec(
+        versions=("13", "14", "15", "16", "17"),
+        default_version="16",
+        port=5432,
+        family_prefix="postgres",
+        tls_parameter="rds.force_ssl",
+        uri_scheme="postgresql",
+        uri_query="sslmode=require",
+    ),
+    "mysql": EngineSpec(
+        versions=("8.0", "8.4"),
+        default_version="8.0",
+        port=3306,
+        family_prefix="mysql",
+        tls_parameter="require_secure_transport",
+        uri_scheme="mysql",
+        uri_query="ssl-mode=REQUIRED",
+    ),
+    "mariadb": EngineSpec(
+        versions=("10.6", "10.11", "11.4"),
+        default_version="10.11",
+        port=3306,
+        family_prefix="mariadb",
+        tls_parameter="require_secure_transport",
+        # MariaDB speaks the MySQL protocol; mysql:// is the scheme most client libraries accept.
+        uri_scheme="mysql",
+        uri_query="ssl-mode=REQUIRED",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class SizeSpec:
+    instance_class: str
+    storage_gib: int
+
+
+SIZES: dict[str, SizeSpec] = {
+    "small": SizeSpec("db.t4g.medium", 20),
+    "medium": SizeSpec("db.m7g.large", 100),
+    "large": SizeSpec("db.r7g.xlarge", 500),
+}
+
+# Storage autoscaling ceiling when none is given: room to grow fourfold before anyone is paged.
+AUTOSCALING_FACTOR = 4
+MAX_STORAGE_GIB = 65536
+# The master user RDS creates; it cannot be renamed later, so it is not a parameter.
+MASTER_USERNAME = "paved_admin"
+PASSWORD_KEY = "password"
+
+# -- parameters ---------------------------------------------------------------------------------
+
+
+def _safe_cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a CIDR block ({error})") from None
+    if network.prefixlen == 0:
+        raise ValueError(f"{value} would open the database to the whole internet")
+    return network.with_prefixlen
+
+
+Cidr = Annotated[str, AfterValidator(_safe_cidr)]
+
+
+class ClusterRef(Model):
+    name: str = Field(
+        min_length=1, max_length=253, description="Name of the Cluster (claim) or XCluster."
+    )
+
+
+class Network(Model):
+    """Where the database lives and who may connect: a Paved cluster, or an explicit VPC."""
+
+    cluster_ref: ClusterRef | None = Field(
+        default=None,
+        description=(
+            "Place the database in this Paved cluster's VPC and private subnets, reachable only "
+            "from the cluster's nodes. Mutually exclusive with vpcId/subnetIds/allowedCidrs."
+        ),
+    )
+    vpc_id: str | None = Field(
+        default=None, pattern=r"^vpc-[0-9a-f]+$", description="The VPC to place the database in."
+    )
+    subnet_ids: list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]+$")]] = Field(
+        default_factory=list,
+        description="Private subnets in at least two availability zones of vpcId.",
+    )
+    allowed_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        description="CIDR blocks allowed to connect on the engine port (never 0.0.0.0/0 or ::/0).",
+    )
+
+    @model_validator(mode="after")
+    def _one_way_to_place_it(self) -> Network:
+        explicit = self.vpc_id is not None or self.subnet_ids or self.allowed_cidrs
+        if self.cluster_ref is not None and explicit:
+            raise ValueError("set either clusterRef or vpcId/subnetIds/allowedCidrs, not both")
+        if self.cluster_ref is None:
+            if self.vpc_id is None:
+                raise ValueError("set clusterRef, or vpcId with subnetIds and allowedCidrs")
+            if len(set(self.subnet_ids)) < 2:
+                raise ValueError("subnetIds needs at least two private subnets (RDS spans two AZs)")
+            if not self.allowed_cidrs:
+                raise ValueError(
+                    "allowedCidrs needs at least one CIDR block, or nothing can connect"
+                )
+            if len(set(self.allowed_cidrs)) != len(self.allowed_cidrs):
+                raise ValueError("allowedCidrs lists the same CIDR block twice")
+        return self
+
+
+class DatabaseParameters(CommonParameters):
+    """What the Database should be."""
+
+    engine: Engine = Field(
+        default="postgres", description="postgres, mysql or mariadb. Cannot change later."
+    )
+    version: str | None = Field(
+        default=None,
+        description=(
+            "Major engine version: postgres 13-17 (default 16), mysql 8.0 or 8.4 (default 8.0), "
+            "mariadb 10.6, 10.11 or 11.4 (default 10.11). Minor versions upgrade automatically."
+        ),
+    )
+    size: Size = Field(
+        default="small",
+        description=(
+            "small (db.t4g.medium, 20 GiB), medium (db.m7g.large, 100 GiB), "
+            "large (db.r7g.xlarge, 500 GiB)."
+        ),
+    )
+    instance_class: str | None = Field(
+        default=None,
+        pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$",
+        description="Overrides the size's instance class.",
+    )
+    storage_gib: int | None = Field(
+        default=None,
+        alias="storageGiB",
+        ge=20,
+        le=MAX_STORAGE_GIB,
+        description="Overrides the size's storage (GiB). Can only grow.",
+    )
+    max_storage_gib: int | None = Field(
+        default=None,
+        alias="maxStorageGiB",
+        ge=20,
+        le=MAX_STORAGE_GIB,
+        description="Storage autoscaling ceiling (GiB); defaults to four times the storage.",
+    )
+    database_name: str = Field(
+        default="app",
+        pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$",
+        description="Name of the database created in the instance. Cannot change later.",
+    )
+    high_availability: bool = Field(
+        default=False, description="A standby in a second availability zone (Multi-AZ)."
+    )
+    backup_retention_days: int = Field(
+        default=7,
+        ge=0,
+        le=35,
+        description="Days of automated backups (point-in-time recovery). 0 needs allowNoBackups.",
+    )
+    allow_no_backups: bool = Field(
+        default=False,
+        description="Must be true to set backupRetentionDays to 0 (no automated backups at all).",
+    )
+    deletion_protection: bool = Field(
+        default=True, description="AWS refuses to delete the database while this is true."
+    )
+    final_snapshot: bool = Field(
+        default=True,
+        description="Take a snapshot named <identifier>-final when the database is deleted.",
+    )
+    kms_key_arn: str | None = Field(
+        default=None,
+        pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/.+$",
+        description="Encrypt with this KMS key instead of composing one. Cannot change later.",
+    )
+    performance_insights: bool = Field(
+        default=False, description="Enable Performance Insights (7 days, encrypted)."
+    )
+    maintenance_window: str | None = Field(
+        default=None,
+        pattern=r"^(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}-(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}$",
+        description="Weekly maintenance window in UTC, e.g. sun:03:00-sun:04:00.",
+    )
+    backup_window: str | None = Field(
+        default=None,
+        pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$",
+        description="Daily backup window in UTC, e.g. 01:00-02:00 (not overlapping maintenance).",
+    )
+    network: Network = Field(description="Where the database lives and who may connect to it.")
+
+    @property
+    def engine_spec(self) -> EngineSpec:
+        return ENGINES[self.engine]
+
+    @property
+    def major_version(self) -> str:
+        return self.version or self.engine_spec.default_version
+
+    @property
+    def instance_class_name(self) -> str:
+        return self.instance_class or SIZES[self.size].instance_class
+
+    @property
+    def storage(self) -> int:
+        return self.storage_gib or SIZES[self.size].storage_gib
+
+    @property
+    def storage_field(self) -> str:
+        return "spec.parameters.storageGiB" if self.storage_gib else "spec.parameters.size"
+
+    @property
+    def max_storage(self) -> int:
+        return self.max_storage_gib or min(self.storage * AUTOSCALING_FACTOR, MAX_STORAGE_GIB)
+
+    @property
+    def needs_key(self) -> bool:
+        return self.kms_key_arn is None
+
+
+# -- status -------------------------------------------------------------------------------------
+
+
+class DatabaseInfo(Model):
+    identifier: str | None = Field(default=None, description="The RDS DB instance identifier.")
+    endpoint: str | None = Field(default=None, description="Host name to connect to.")
+    port: int | None = Field(default=None, description="Port to connect to.")
+    engine: str | None = Field(default=None, description="postgres, mysql or mariadb.")
+    version: str | None = Field(default=None, description="The engine version running.")
+    arn: str | None = Field(default=None, description="The DB instance's ARN.")
+
+
+class DatabaseStatus(Model):
+    database: DatabaseInfo | None = None

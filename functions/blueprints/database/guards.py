@@ -1,11 +1,29 @@
-"""Input and changes RDS would refuse, or answer by replacing (losing) the database."""
+"""What is refused before anything is composed: input RDS would refuse, and changes to a running
+database that RDS would answer by replacing (losing) it or that would get it stuck.
+
+Format rules live in the parameters model (and so in the XRD); here are the checks across fields
+and the checks against what is observed. Every observed value is read from the provider's status
+and, when that is missing (after a restore or an adoption), from the observed spec: a check that
+cannot see the running database must never let a change through.
+"""
 
 from __future__ import annotations
 
-from functions.kit import ComposeError, Composite
+from typing import Any
 
-from .parameters import DatabaseParameters
+from functions.kit import ComposeError, Composite, Observed
+from functions.resources.arns import refuse_key_elsewhere
+
+from .parameters import DatabaseParameters, EngineSpec
 from .placement import Placement
+
+MINUTES_PER_DAY = 24 * 60
+MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
+MIN_WINDOW_MINUTES = 30
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+# -- input --------------------------------------------------------------------------------------
 
 
 def validate(p: DatabaseParameters) -> None:
@@ -26,6 +44,76 @@ def validate(p: DatabaseParameters) -> None:
         raise ComposeError(
             "spec.parameters.maxStorageGiB", f"must be at least the storage ({p.storage} GiB)"
         )
+    if p.kms_key_arn:
+        refuse_key_elsewhere("spec.parameters.kmsKeyArn", p.kms_key_arn, p.region)
+    validate_windows(p)
+
+
+def _minutes(hh_mm: str) -> int:
+    hours, minutes = hh_mm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _backup_window(window: str) -> tuple[int, int]:
+    """(start minute of the day, length in minutes) of `hh24:mi-hh24:mi`; it may span midnight."""
+    start, end = (_minutes(t) for t in window.split("-"))
+    return start, (end - start) % MINUTES_PER_DAY
+
+
+def _maintenance_window(window: str) -> tuple[int, int]:
+    """(start minute of the week, length in minutes) of `ddd:hh24:mi-ddd:hh24:mi`."""
+    start, end = (DAYS.index(t[:3]) * MINUTES_PER_DAY + _minutes(t[4:]) for t in window.split("-"))
+    return start, (end - start) % MINUTES_PER_WEEK
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int], period: int) -> bool:
+    """Whether two intervals (start, length) on a circle of `period` minutes overlap."""
+    return (b[0] - a[0]) % period < a[1] or (a[0] - b[0]) % period < b[1]
+
+
+def validate_windows(p: DatabaseParameters) -> None:
+    backup = _backup_window(p.backup_window) if p.backup_window else None
+    maintenance = _maintenance_window(p.maintenance_window) if p.maintenance_window else None
+    for field, window, value in (
+        ("backupWindow", backup, p.backup_window),
+        ("maintenanceWindow", maintenance, p.maintenance_window),
+    ):
+        if window is not None and window[1] < MIN_WINDOW_MINUTES:
+            raise ComposeError(
+                f"spec.parameters.{field}",
+                f"{value} is {window[1]} minutes long; RDS needs at least {MIN_WINDOW_MINUTES}",
+            )
+    if backup is None or maintenance is None:
+        return
+    # The backup window recurs every day: compare each day's with the weekly maintenance window.
+    for day in range(7):
+        daily = (day * MINUTES_PER_DAY + backup[0], backup[1])
+        if _overlap(daily, maintenance, MINUTES_PER_WEEK):
+            raise ComposeError(
+                "spec.parameters.backupWindow",
+                f"{p.backup_window} overlaps the maintenance window {p.maintenance_window}; "
+                "RDS refuses overlapping windows",
+            )
+
+
+# -- changes to a running database --------------------------------------------------------------
+
+
+def observed_field(resource: Observed, field: str) -> Any:
+    """A field of a managed resource as the provider reports it, else as its spec says."""
+    value = resource.at_provider(field)
+    if value is None or value == "":
+        value = resource.get("spec", "forProvider", field)
+    return value
+
+
+def major_of(engine: EngineSpec, version: object) -> str | None:
+    """The supported major version `version` belongs to: 16.4 -> 16, 8.0.39 -> 8.0."""
+    if not isinstance(version, str | int | float):
+        return None
+    text = str(version)
+    matches = [v for v in engine.versions if text == v or text.startswith(v + ".")]
+    return max(matches, key=len) if matches else None
 
 
 def refuse_destructive_changes(
@@ -33,8 +121,20 @@ def refuse_destructive_changes(
 ) -> None:
     """Changes RDS would answer by replacing (losing) the database or by failing forever."""
     instance = xr.observed.get("instance")
-    if instance is None:
-        return
+    if instance is not None:
+        _refuse_instance_changes(xr, instance)
+    security_group = xr.observed.get("security-group")
+    if placement is not None and security_group is not None:
+        observed_vpc = observed_field(security_group, "vpcId")
+        if observed_vpc and observed_vpc != placement.vpc_id:
+            raise ComposeError(
+                "spec.parameters.network",
+                f"the database is in {observed_vpc}; moving it to {placement.vpc_id} is not "
+                "supported. Create a new Database and migrate the data instead",
+            )
+
+
+def _refuse_instance_changes(xr: Composite[DatabaseParameters], instance: Observed) -> None:
     p = xr.params
     observed_engine = instance.get("spec", "forProvider", "engine") or instance.at_provider(
         "engine"
@@ -45,44 +145,66 @@ def refuse_destructive_changes(
             f"the database runs {observed_engine}; changing the engine to {p.engine} would "
             "replace it and lose its data. Create a new Database and migrate the data instead",
         )
-    observed_storage = instance.get("spec", "forProvider", "allocatedStorage")
+    observed_storage = observed_field(instance, "allocatedStorage")
     if isinstance(observed_storage, int | float) and p.storage < observed_storage:
         raise ComposeError(
             p.storage_field,
             f"storage would shrink from {int(observed_storage)} to {p.storage} GiB; "
             "RDS cannot shrink storage, it can only grow",
         )
-    observed_version = instance.get("spec", "forProvider", "engineVersion")
+    observed_major = major_of(p.engine_spec, observed_engine_version(instance))
     versions = p.engine_spec.versions
-    if observed_version in versions and versions.index(p.major_version) < versions.index(
-        observed_version
-    ):
+    if observed_major and versions.index(p.major_version) < versions.index(observed_major):
         raise ComposeError(
             "spec.parameters.version",
-            f"the database runs {p.engine} {observed_version}; "
+            f"the database runs {p.engine} {observed_major}; "
             f"RDS cannot downgrade it to {p.major_version}",
         )
-    observed_name = instance.get("spec", "forProvider", "dbName")
+    observed_name = observed_field(instance, "dbName")
     if observed_name and observed_name != p.database_name:
         raise ComposeError(
             "spec.parameters.databaseName",
             f"the database was created as {observed_name}; renaming it would replace the instance",
         )
-    observed_key = instance.at_provider("kmsKeyId") or instance.get(
-        "spec", "forProvider", "kmsKeyId"
+    if observed_field(instance, "storageEncrypted") is False:
+        raise ComposeError(
+            "spec.parameters",
+            "the database's storage is not encrypted and RDS cannot encrypt a running database; "
+            "restore an encrypted copy of a snapshot into a new Database instead",
+        )
+    _refuse_key_change(xr, instance)
+
+
+def observed_engine_version(instance: Observed) -> Any:
+    # spec first: what was asked for (status reports the minor version it runs, e.g. 16.4).
+    return instance.get("spec", "forProvider", "engineVersion") or instance.at_provider(
+        "engineVersion"
     )
-    composed_key = xr.observed.get("kms-key")
-    wanted_key = p.kms_key_arn or (composed_key.at_provider("arn") if composed_key else None)
-    if observed_key and wanted_key and observed_key != wanted_key:
+
+
+def _refuse_key_change(xr: Composite[DatabaseParameters], instance: Observed) -> None:
+    """The key a database is encrypted with is fixed at creation: any other key replaces it."""
+    p = xr.params
+    composed_name = xr.resource_name("kms-key")
+    composed = xr.observed.get("kms-key")
+    composed_arn = composed.at_provider("arn") if composed is not None else None
+    reference = instance.get("spec", "forProvider", "kmsKeyIdRef")
+    on_composed = isinstance(reference, dict) and reference.get("name") == composed_name
+    in_use = observed_field(instance, "kmsKeyId") or (
+        (composed_arn or f"the composed key {composed_name}") if on_composed else None
+    )
+    if not in_use:
+        return  # not created yet: nothing is encrypted with any key so far
+    if p.kms_key_arn:
+        wanted, same = p.kms_key_arn, in_use == p.kms_key_arn
+    elif composed is None:
+        wanted, same = "a new key composed for it", False
+    else:
+        wanted = composed_arn or f"the composed key {composed_name}"
+        same = on_composed or in_use == composed_arn
+    if not same:
         raise ComposeError(
             "spec.parameters.kmsKeyArn",
-            f"the database is encrypted with {observed_key}; changing the key would replace it",
-        )
-    security_group = xr.observed.get("security-group")
-    observed_vpc = security_group.at_provider("vpcId") if security_group else None
-    if placement is not None and observed_vpc and observed_vpc != placement.vpc_id:
-        raise ComposeError(
-            "spec.parameters.network",
-            f"the database is in {observed_vpc}; moving it to {placement.vpc_id} is not supported. "
-            "Create a new Database and migrate the data instead",
+            f"the database is encrypted with {in_use}; changing the key to {wanted} would "
+            "replace it",
         )

@@ -1,23 +1,73 @@
-"""Names of the database's AWS resources and composition resources: stable forever."""
+"""Names of the database's AWS resources and composition resources: stable forever.
+
+AWS names (identifier, group names, security group name, final snapshot) are unique per XR (see
+`functions.resources.names`), start with a letter as RDS requires, and once a resource exists the
+name it was created with is read back and kept: renaming would replace (lose) it or get it stuck.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from functions.kit import Composite, dns_label
+from functions.resources.names import starting_with_a_letter, unique_base
 
 from .parameters import DatabaseParameters
 
+EXTERNAL_NAME = "crossplane.io/external-name"
+IDENTIFIER_MAX = 63
+
+
+def new_identifier(xr: Composite[Any]) -> str:
+    """The identifier a new DB instance gets: unique per XR, starts with a letter."""
+    return starting_with_a_letter(unique_base(xr), "db", IDENTIFIER_MAX)
+
 
 def identifier(xr: Composite[Any]) -> str:
-    """The RDS DB instance identifier: stable for the XR's lifetime, starts with a letter."""
-    name = xr.aws_name()
-    return name if name[0].isalpha() else dns_label("db", name)
+    """The RDS DB instance identifier: the one the instance has, once it exists.
+
+    RDS can rename an instance, but that moves its endpoint under every client, so never.
+    """
+    instance = xr.observed.get("instance")
+    if instance is not None:
+        observed = instance.at_provider("identifier") or instance.get(
+            "spec", "forProvider", "identifier"
+        )
+        if isinstance(observed, str) and observed:
+            return observed
+    return new_identifier(xr)
 
 
 def final_snapshot_identifier(xr: Composite[Any]) -> str:
     # Deterministic (no timestamp) so every reconcile asks for the same snapshot.
     return f"{identifier(xr)}-final"
+
+
+def external_name(xr: Composite[Any], key: str, new_name: str) -> str:
+    """The AWS name of a NameAsIdentifier resource (subnet and parameter groups): as observed once
+    it exists (the name cannot change), else `new_name`."""
+    observed = xr.observed.get(key)
+    if observed is not None:
+        annotations = observed.get("metadata", "annotations") or {}
+        name = annotations.get(EXTERNAL_NAME) if isinstance(annotations, dict) else None
+        if isinstance(name, str) and name:
+            return name
+    return new_name
+
+
+def subnet_group_name(xr: Composite[Any]) -> str:
+    return external_name(xr, "subnet-group", f"{new_identifier(xr)}-subnet-group")
+
+
+def parameter_group_name(xr: Composite[Any], key: str) -> str:
+    return external_name(xr, key, f"{new_identifier(xr)}-{key}")
+
+
+def security_group_name(xr: Composite[Any]) -> str:
+    # AWS reserves names starting with sg-, which an identifier could.
+    observed = xr.observed.get("security-group")
+    name = observed.get("spec", "forProvider", "name") if observed is not None else None
+    return name if isinstance(name, str) and name else f"{identifier(xr)}-rds"
 
 
 def connection_secret_name(xr: Composite[Any]) -> str:
@@ -34,13 +84,14 @@ def ingress_key(source: str) -> str:
 
 
 CLUSTER_INGRESS_KEY = "ingress-cluster-nodes"
+KEY_USAGE_KEY = "kms-key-usage"
+PARAMETER_GROUP_PREFIX = "parameter-group-"
 
 
 def parameter_group_key(p: DatabaseParameters) -> str:
     """One parameter group per family, e.g. parameter-group-postgres16.
 
     A group's family cannot change. A major version upgrade composes the new family's group and
-    points the instance at it; the old group is dropped (it holds no data) and Crossplane deletes
-    it once RDS has let go of it.
+    moves the instance to it; the old group is kept until the instance is observed on the new one.
     """
     return dns_label("parameter-group", p.engine_spec.family(p.major_version).replace(".", "-"))

@@ -6,7 +6,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from functions.kit import CommonParameters, Model
 
@@ -84,17 +84,45 @@ PASSWORD_KEY = "password"
 # -- parameters ---------------------------------------------------------------------------------
 
 
-def _safe_cidr(value: str) -> str:
+# Where a client of a private database can be: RFC 1918 and RFC 6598 (carrier-grade NAT, used by
+# some VPCs and VPNs). Anything else is a public address range.
+PRIVATE_NETWORKS = tuple(
+    ipaddress.IPv4Network(block)
+    for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
+IPV4_CIDR_PATTERN = r"^([0-9]{1,3}\.){3}[0-9]{1,3}/([0-9]|[12][0-9]|3[0-2])$"
+
+
+def _private_cidr(value: str) -> str:
     try:
         network = ipaddress.ip_network(value, strict=True)
     except ValueError as error:
         raise ValueError(f"{value!r} is not a CIDR block ({error})") from None
+    if isinstance(network, ipaddress.IPv6Network):
+        # The instance is composed IPv4-only (networkType IPV4): an IPv6 rule would admit nobody.
+        raise ValueError(f"{value} is IPv6; the database is reachable over IPv4 only")
     if network.prefixlen == 0:
         raise ValueError(f"{value} would open the database to the whole internet")
+    if not any(network.subnet_of(private) for private in PRIVATE_NETWORKS):
+        raise ValueError(
+            f"{value} is not a private range: only blocks inside 10.0.0.0/8, 172.16.0.0/12, "
+            "192.168.0.0/16 (RFC 1918) or 100.64.0.0/10 (RFC 6598) may connect"
+        )
     return network.with_prefixlen
 
 
-Cidr = Annotated[str, AfterValidator(_safe_cidr)]
+# The API server checks the format; the function also says why a block is refused.
+Cidr = Annotated[
+    str,
+    AfterValidator(_private_cidr),
+    WithJsonSchema({"type": "string", "pattern": IPV4_CIDR_PATTERN}),
+]
+
+# hh24:mi, and ddd:hh24:mi for the weekly maintenance window (RDS's formats, UTC).
+_TIME = r"([01][0-9]|2[0-3]):[0-5][0-9]"
+_DAY = r"(mon|tue|wed|thu|fri|sat|sun)"
+BACKUP_WINDOW_PATTERN = f"^{_TIME}-{_TIME}$"
+MAINTENANCE_WINDOW_PATTERN = f"^{_DAY}:{_TIME}-{_DAY}:{_TIME}$"
 
 
 class ClusterRef(Model):
@@ -122,7 +150,9 @@ class Network(Model):
     )
     allowed_cidrs: list[Cidr] = Field(
         default_factory=list,
-        description="CIDR blocks allowed to connect on the engine port (never 0.0.0.0/0 or ::/0).",
+        description=(
+            "Private IPv4 CIDR blocks (RFC 1918 or RFC 6598) allowed to connect on the engine port."
+        ),
     )
 
     @model_validator(mode="after")
@@ -218,13 +248,26 @@ class DatabaseParameters(CommonParameters):
     )
     maintenance_window: str | None = Field(
         default=None,
-        pattern=r"^(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}-(mon|tue|wed|thu|fri|sat|sun):\d{2}:\d{2}$",
-        description="Weekly maintenance window in UTC, e.g. sun:03:00-sun:04:00.",
+        pattern=MAINTENANCE_WINDOW_PATTERN,
+        description=(
+            "Weekly maintenance window in UTC, ddd:hh24:mi-ddd:hh24:mi, e.g. sun:03:00-sun:04:00; "
+            "at least 30 minutes."
+        ),
     )
     backup_window: str | None = Field(
         default=None,
-        pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$",
-        description="Daily backup window in UTC, e.g. 01:00-02:00 (not overlapping maintenance).",
+        pattern=BACKUP_WINDOW_PATTERN,
+        description=(
+            "Daily backup window in UTC, hh24:mi-hh24:mi, e.g. 01:00-02:00; at least 30 minutes, "
+            "not overlapping the maintenance window."
+        ),
+    )
+    apply_immediately: bool = Field(
+        default=True,
+        description=(
+            "Apply changes (instance class, storage, version, parameter group) at once, which may "
+            "restart the database; false defers them to the maintenance window."
+        ),
     )
     network: Network = Field(description="Where the database lives and who may connect to it.")
 

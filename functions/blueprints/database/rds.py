@@ -1,11 +1,11 @@
-"""The RDS resources: subnet group, security group and its ingress rules, parameter group,
-the KMS key and the instance."""
+"""The RDS resources: the KMS key, subnet group, security group and its ingress rules, parameter
+group and the instance, and the Usage keeping the key for as long as the instance exists."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from functions.kit import Composite, Desired
+from functions.kit import Composite, Desired, Observed
 from functions.resources import kms
 from functions.resources.kinds import (
     DB_INSTANCE,
@@ -15,13 +15,19 @@ from functions.resources.kinds import (
     SECURITY_GROUP_INGRESS_RULE,
 )
 
+from .guards import major_of, observed_engine_version, observed_field
 from .names import (
+    KEY_USAGE_KEY,
+    PARAMETER_GROUP_PREFIX,
     connection_secret_name,
     final_snapshot_identifier,
     identifier,
     ingress_key,
     parameter_group_key,
+    parameter_group_name,
     password_secret_name,
+    security_group_name,
+    subnet_group_name,
 )
 from .parameters import MASTER_USERNAME, PASSWORD_KEY, DatabaseParameters
 from .placement import Placement
@@ -32,23 +38,83 @@ def compose(xr: Composite[DatabaseParameters], out: Desired, placement: Placemen
     p = xr.params
     # A composed key is kept even if kmsKeyArn is set later: deleting it would make the
     # database and its snapshots unreadable.
-    if p.needs_key or "kms-key" in xr.observed:
-        out.add("kms-key", kms.key(xr, "kms-key", f"Encrypts RDS database {identifier(xr)}"))
+    composes_key = p.needs_key or "kms-key" in xr.observed
+    if composes_key:
+        out.add(
+            "kms-key",
+            kms.key(
+                xr,
+                "kms-key",
+                f"Encrypts RDS database {identifier(xr)}",
+                outlives_xr=data_outlives_instance(p),
+            ),
+        )
     out.add("subnet-group", subnet_group(xr, placement))
     out.add("security-group", security_group(xr, placement))
     for key in placement.ingress_keys:
         out.add(key, ingress_rule(xr, placement, key), after=["security-group"])
-    group_key = parameter_group_key(p)
-    out.add(group_key, parameter_group(xr, group_key))
-    instance_after = ["subnet-group", "security-group", group_key]
+    upgrade = ParameterGroups.plan(xr)
+    out.add(upgrade.wanted, parameter_group(xr, upgrade.wanted))
+    for old in upgrade.kept:
+        # The instance still uses it: dropping it now would leave RDS a group it cannot delete.
+        out.add(old, xr.observed[old].as_desired())
+    instance_after = ["subnet-group", "security-group", upgrade.wanted]
     if p.needs_key:
         instance_after.append("kms-key")
-    out.add("instance", instance(xr), after=instance_after)
-    # The kit keeps whatever is observed but no longer planned; these go on purpose.
+    out.add("instance", instance(xr, upgrade, out.is_ready(upgrade.wanted)), after=instance_after)
+    if composes_key:
+        out.add(
+            KEY_USAGE_KEY,
+            kms.key_usage(xr, KEY_USAGE_KEY, "kms-key", (DB_INSTANCE, "instance")),
+            after=["kms-key", "instance"],
+        )
+    # The kit keeps whatever is observed but no longer planned; these go on purpose: a revoked
+    # CIDR block's rule, and an old parameter group once the instance is observed on the new one.
     out.remove_unplanned(lambda key: key.startswith("ingress-"), "its CIDR block was removed")
     out.remove_unplanned(
-        lambda key: key.startswith("parameter-group-"), "the instance uses a newer group"
+        lambda key: key.startswith(PARAMETER_GROUP_PREFIX),
+        "the instance is observed on the new group",
     )
+
+
+def data_outlives_instance(p: DatabaseParameters) -> bool:
+    """Whether anything encrypted with the database's key can outlive the instance: its final
+    snapshot, its automated backups (always retained after deletion), or the instance itself
+    when deletion protection keeps it."""
+    return p.final_snapshot or p.backup_retention_days > 0 or p.deletion_protection
+
+
+class ParameterGroups:
+    """The parameter group the instance should use, and older ones it may still be on.
+
+    A group's family cannot change, so a major version upgrade composes the new family's group,
+    moves the instance to it (with the new version) once it is Ready, and keeps the old group
+    until the instance is observed on the new one.
+    """
+
+    def __init__(self, wanted: str, kept: list[str], current: str | None) -> None:
+        self.wanted = wanted
+        self.kept = kept
+        # The group the observed instance is on, when it is not `wanted`.
+        self.current = current
+
+    @classmethod
+    def plan(cls, xr: Composite[DatabaseParameters]) -> ParameterGroups:
+        wanted = parameter_group_key(xr.params)
+        older = sorted(
+            key for key in xr.observed if key.startswith(PARAMETER_GROUP_PREFIX) and key != wanted
+        )
+        instance = xr.observed.get("instance")
+        if instance is None or not older:
+            return cls(wanted, [], None)
+        on_wanted = instance.at_provider("parameterGroupName") == parameter_group_name(xr, wanted)
+        if on_wanted:
+            return cls(wanted, [], None)
+        in_spec = instance.get("spec", "forProvider", "parameterGroupName")
+        current = next(
+            (key for key in older if parameter_group_name(xr, key) == in_spec), older[-1]
+        )
+        return cls(wanted, older, current)
 
 
 def subnet_group(xr: Composite[DatabaseParameters], placement: Placement) -> dict[str, Any]:
@@ -61,20 +127,30 @@ def subnet_group(xr: Composite[DatabaseParameters], placement: Placement) -> dic
             "subnetIds": list(placement.subnet_ids),
             "tags": xr.tags(),
         },
+        # NameAsIdentifier: the external name is the group's AWS name.
+        external_name=subnet_group_name(xr),
     )
+
+
+def as_created(xr: Composite[Any], key: str, field: str, value: Any) -> Any:
+    """An immutable field's value as the resource was created with, once it exists: a different
+    value would be refused by the provider and leave the resource stuck."""
+    observed = xr.observed.get(key)
+    created = observed.get("spec", "forProvider", field) if observed is not None else None
+    return value if created is None else created
 
 
 def security_group(xr: Composite[DatabaseParameters], placement: Placement) -> dict[str, Any]:
     # The provider removes the default allow-all egress rule on create, and no ingress exists
     # but the rules composed below: the database is reachable from the named sources only.
+    description = f"RDS database {identifier(xr)}: engine port from allowed sources only"
     return xr.shape.managed(
         SECURITY_GROUP,
         xr.resource_name("security-group"),
         {
             "region": xr.params.region,
-            # AWS reserves names starting with sg-, which an identifier could.
-            "name": f"{identifier(xr)}-rds",
-            "description": f"RDS database {identifier(xr)}: engine port from allowed sources only",
+            "name": security_group_name(xr),
+            "description": as_created(xr, "security-group", "description", description),
             "vpcId": placement.vpc_id,
             "revokeRulesOnDelete": True,
             "tags": xr.tags(),
@@ -107,24 +183,33 @@ def ingress_rule(
 def parameter_group(xr: Composite[DatabaseParameters], key: str) -> dict[str, Any]:
     p = xr.params
     engine = p.engine_spec
+    description = f"RDS database {identifier(xr)}: TLS only"
     return xr.shape.managed(
         DB_PARAMETER_GROUP,
         xr.resource_name(key),
         {
             "region": p.region,
             "family": engine.family(p.major_version),
-            "description": f"RDS database {identifier(xr)}: TLS only",
+            "description": as_created(xr, key, "description", description),
             "parameter": [{"name": engine.tls_parameter, "value": "1", "applyMethod": "immediate"}],
             "tags": xr.tags(),
         },
+        # NameAsIdentifier: the external name is the group's AWS name.
+        external_name=parameter_group_name(xr, key),
     )
 
 
-def instance(xr: Composite[DatabaseParameters]) -> dict[str, Any]:
+def instance(
+    xr: Composite[DatabaseParameters], groups: ParameterGroups, new_group_ready: bool
+) -> dict[str, Any]:
     p = xr.params
+    observed = xr.observed.get("instance")
     key_ref = xr.shape.ref(xr.resource_name("kms-key"))
     for_provider: dict[str, Any] = {
         "region": p.region,
+        # IdentifierFromProvider: the external name is the DbiResourceId AWS assigns, so the
+        # identifier is a parameter and the crossplane.io/external-name annotation is left alone.
+        "identifier": identifier(xr),
         "engine": p.engine,
         "engineVersion": p.major_version,
         "autoMinorVersionUpgrade": True,
@@ -134,13 +219,16 @@ def instance(xr: Composite[DatabaseParameters]) -> dict[str, Any]:
         "storageType": "gp3",
         "storageEncrypted": True,
         "dbName": p.database_name,
-        "username": MASTER_USERNAME,
+        "username": _username(observed),
         "autoGeneratePassword": True,
         "passwordSecretRef": password_secret_ref(xr),
         "port": p.engine_spec.port,
         "dbSubnetGroupNameRef": xr.shape.ref(xr.resource_name("subnet-group")),
         "vpcSecurityGroupIdRefs": [xr.shape.ref(xr.resource_name("security-group"))],
-        "parameterGroupNameRef": xr.shape.ref(xr.resource_name(parameter_group_key(p))),
+        # A literal name, not a reference: a reference is never resolved again once its field
+        # is set, so a major version upgrade could never move the instance to the new group.
+        "parameterGroupName": parameter_group_name(xr, groups.wanted),
+        "applyImmediately": p.apply_immediately,
         "publiclyAccessible": False,
         "multiAz": p.high_availability,
         "backupRetentionPeriod": p.backup_retention_days,
@@ -164,9 +252,13 @@ def instance(xr: Composite[DatabaseParameters]) -> dict[str, Any]:
             for_provider["performanceInsightsKmsKeyId"] = p.kms_key_arn
         else:
             for_provider["performanceInsightsKmsKeyIdRef"] = key_ref
-    observed = xr.observed.get("instance")
-    observed_version = observed.get("spec", "forProvider", "engineVersion") if observed else None
-    if observed_version and observed_version != p.major_version:
+    observed_version = observed_engine_version(observed) if observed is not None else None
+    if groups.current is not None and not new_group_ready:
+        # A major upgrade waits for the new family's group: until it is Ready the instance
+        # stays on its version and its group.
+        for_provider["engineVersion"] = str(observed_version or p.major_version)
+        for_provider["parameterGroupName"] = parameter_group_name(xr, groups.current)
+    elif observed_version and major_of(p.engine_spec, observed_version) != p.major_version:
         # Asked for a newer major version (downgrades were refused): RDS needs explicit consent.
         for_provider["allowMajorVersionUpgrade"] = True
     if p.maintenance_window:
@@ -177,9 +269,14 @@ def instance(xr: Composite[DatabaseParameters]) -> dict[str, Any]:
         DB_INSTANCE,
         xr.resource_name("instance"),
         for_provider,
-        external_name=identifier(xr),
         connection_secret=connection_secret_name(xr),
     )
+
+
+def _username(observed: Observed | None) -> str:
+    # The master user cannot be renamed: keep the one the instance was created with.
+    username = observed_field(observed, "username") if observed is not None else None
+    return username if isinstance(username, str) and username else MASTER_USERNAME
 
 
 def password_secret_ref(xr: Composite[Any]) -> dict[str, str]:

@@ -1,0 +1,391 @@
+"""XDatabase, day 2: every change to a running database is applied safely or refused, naming the
+field; checks never fail open when the provider's status is missing; an upgrade moves the instance
+to a new parameter group before the old one goes."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from support import provider_facts
+from support.compose import RUNNER, fatal_messages, namespaced, run, status, with_parameters
+from support.database import (
+    MYSQL,
+    ON_CLUSTER,
+    POSTGRES,
+    REQUIRED,
+    cluster,
+    engine,
+    settled,
+)
+
+from functions import simulate
+
+EXTERNAL_NAME = "crossplane.io/external-name"
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+OTHER_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/9999abcd-12ab-34cd-56ef-1234567890ab"
+MODES = ["claim", "namespaced"]
+
+
+def in_mode(xr: dict[str, Any], mode: str) -> dict[str, Any]:
+    return xr if mode == "claim" or xr["metadata"].get("namespace") else namespaced(xr)
+
+
+def without_status(
+    observed: dict[str, simulate.ObservedResource], *keys: str
+) -> dict[str, simulate.ObservedResource]:
+    """`observed` as after a restore or an adoption: these resources have no status at all."""
+    stripped = copy.deepcopy(observed)
+    for key in keys or list(stripped):
+        stripped[key].resource.pop("status", None)
+    return stripped
+
+
+def refused_over(
+    observed: dict[str, simulate.ObservedResource], changed: dict[str, Any], required: Any = None
+) -> str:
+    """Compose `changed` over `observed`: one FATAL result, the desired state untouched."""
+    req = simulate.request(changed, observed, required=required)
+    req.desired.resources["from-an-earlier-step"].resource.update(
+        {"apiVersion": "v1", "kind": "ConfigMap"}
+    )
+    rsp = RUNNER.run(req)
+    (fatal,) = fatal_messages(rsp)
+    assert rsp.desired == req.desired, "a refused change must not change the desired state"
+    return fatal
+
+
+def refused(xr: dict[str, Any], changed: dict[str, Any], required: Any = None) -> str:
+    return refused_over(settled(xr, required), changed, required)
+
+
+def desired_after(
+    xr: dict[str, Any], observed: dict[str, simulate.ObservedResource], required: Any = None
+) -> dict[str, dict[str, Any]]:
+    rsp = run(xr, observed, required=required)
+    assert not fatal_messages(rsp)
+    return simulate.desired_resources(rsp)
+
+
+def observe_all(desired: dict[str, dict[str, Any]]) -> dict[str, simulate.ObservedResource]:
+    return {key: simulate.observe(key, resource) for key, resource in desired.items()}
+
+
+# -- refused: RDS would replace the database or refuse for ever ---------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_changing_the_engine_of_an_existing_database_is_refused(mode: str) -> None:
+    xr = in_mode(POSTGRES, mode)
+    fatal = refused(xr, engine(xr, "mysql"))
+    assert fatal.startswith(
+        "spec.parameters.engine: the database runs postgres; changing the engine to mysql"
+    )
+    assert "lose its data" in fatal
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_shrinking_storage_is_refused(mode: str) -> None:
+    xr = in_mode(POSTGRES, mode)
+    assert refused(xr, with_parameters(xr, size="small")) == (
+        "spec.parameters.size: storage would shrink from 100 to 20 GiB; "
+        "RDS cannot shrink storage, it can only grow"
+    )
+    mysql = in_mode(MYSQL, mode)
+    fatal = refused(with_parameters(mysql, storageGiB=80), mysql)
+    assert fatal.startswith("spec.parameters.storageGiB: storage would shrink from 80 to 50 GiB")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_downgrading_is_refused(mode: str) -> None:
+    xr = in_mode(POSTGRES, mode)
+    assert refused(xr, with_parameters(xr, version="15")) == (
+        "spec.parameters.version: the database runs postgres 16; RDS cannot downgrade it to 15"
+    )
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_renaming_the_database_or_changing_its_key_is_refused(mode: str) -> None:
+    xr = in_mode(POSTGRES, mode)
+    assert refused(xr, with_parameters(xr, databaseName="sales")).startswith(
+        "spec.parameters.databaseName: the database was created as orders"
+    )
+    assert refused(xr, with_parameters(xr, kmsKeyArn=KEY_ARN)).startswith(
+        "spec.parameters.kmsKeyArn: the database is encrypted with "
+        "arn:aws:kms:eu-west-1:123456789012:key/"
+    )
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_removing_or_changing_a_given_key_is_refused(mode: str) -> None:
+    """Removing kmsKeyArn would compose a new key and move the database onto it."""
+    xr = with_parameters(in_mode(POSTGRES, mode), kmsKeyArn=KEY_ARN)
+    without_key = copy.deepcopy(xr)
+    del without_key["spec"]["parameters"]["kmsKeyArn"]
+    assert refused(xr, without_key) == (
+        f"spec.parameters.kmsKeyArn: the database is encrypted with {KEY_ARN}; changing the key "
+        "to a new key composed for it would replace it"
+    )
+    assert refused(xr, with_parameters(xr, kmsKeyArn=OTHER_KEY_ARN)).startswith(
+        f"spec.parameters.kmsKeyArn: the database is encrypted with {KEY_ARN}; "
+        f"changing the key to {OTHER_KEY_ARN}"
+    )
+
+
+def test_moving_the_database_to_another_vpc_is_refused() -> None:
+    moved = {"cluster": [cluster(vpcId="vpc-0ffffffffffffffff")]}
+    fatal = refused_over(settled(ON_CLUSTER, REQUIRED), ON_CLUSTER, moved)
+    assert fatal.startswith(
+        "spec.parameters.network: the database is in vpc-0c1a2b3c4d5e6f708; "
+        "moving it to vpc-0ffffffffffffffff"
+    )
+
+
+# -- ... also when the provider's status is missing (after a restore or an adoption) ------------
+
+MISSING_STATUS_CASES = {
+    "engine": (
+        lambda xr: engine(xr, "mysql"),
+        ("instance",),
+        "spec.parameters.engine: the database runs postgres",
+    ),
+    "downgrade": (
+        lambda xr: with_parameters(xr, version="15"),
+        ("instance",),
+        "spec.parameters.version: the database runs postgres 16",
+    ),
+    "shrink": (
+        lambda xr: with_parameters(xr, size="small"),
+        ("instance",),
+        "spec.parameters.size: storage would shrink",
+    ),
+    "rename": (
+        lambda xr: with_parameters(xr, databaseName="sales"),
+        ("instance",),
+        "spec.parameters.databaseName: the database was created as orders",
+    ),
+    "key set": (
+        lambda xr: with_parameters(xr, kmsKeyArn=KEY_ARN),
+        ("instance", "kms-key"),
+        "spec.parameters.kmsKeyArn: the database is encrypted with",
+    ),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("case", MISSING_STATUS_CASES)
+def test_refusals_hold_without_the_providers_status(mode: str, case: str) -> None:
+    change, stripped, expected = MISSING_STATUS_CASES[case]
+    xr = in_mode(POSTGRES, mode)
+    observed = without_status(settled(xr), *stripped)
+    assert refused_over(observed, change(xr)).startswith(expected)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_removing_a_given_key_is_refused_without_the_providers_status(mode: str) -> None:
+    xr = with_parameters(in_mode(POSTGRES, mode), kmsKeyArn=KEY_ARN)
+    without_key = copy.deepcopy(xr)
+    del without_key["spec"]["parameters"]["kmsKeyArn"]
+    observed = without_status(settled(xr))
+    assert refused_over(observed, without_key).startswith(
+        f"spec.parameters.kmsKeyArn: the database is encrypted with {KEY_ARN}"
+    )
+
+
+def test_a_vpc_move_is_refused_without_the_providers_status() -> None:
+    moved = {"cluster": [cluster(vpcId="vpc-0ffffffffffffffff")]}
+    observed = without_status(settled(ON_CLUSTER, REQUIRED), "security-group", "instance")
+    assert refused_over(observed, ON_CLUSTER, moved).startswith(
+        "spec.parameters.network: the database is in vpc-0c1a2b3c4d5e6f708"
+    )
+
+
+@pytest.mark.parametrize(
+    ("xr", "required"),
+    [
+        (POSTGRES, None),
+        (namespaced(POSTGRES), None),
+        (with_parameters(MYSQL, kmsKeyArn=KEY_ARN.replace("eu-west-1", "us-east-1")), None),
+        (ON_CLUSTER, REQUIRED),
+    ],
+    ids=["claim", "namespaced", "given-key", "on-cluster"],
+)
+def test_the_steady_state_without_any_status_composes_the_same_spec(
+    xr: dict[str, Any], required: Any
+) -> None:
+    steady = settled(xr, required)
+    desired = desired_after(xr, without_status(steady), required)
+
+    assert set(desired) == set(steady)
+    for key, resource in desired.items():
+        before = steady[key].resource
+        assert resource.get("spec") == before.get("spec"), key
+        assert resource["metadata"]["name"] == before["metadata"]["name"], key
+        names = (resource["metadata"].get("annotations") or {}).get(EXTERNAL_NAME)
+        assert names in (None, before["metadata"]["annotations"].get(EXTERNAL_NAME)), key
+
+
+# -- applied in place ---------------------------------------------------------------------------
+
+
+def test_growing_storage_and_removing_a_cidr_are_applied() -> None:
+    network = copy.deepcopy(POSTGRES["spec"]["parameters"]["network"])
+    network["allowedCidrs"] = ["10.20.0.0/19"]
+    desired = desired_after(
+        with_parameters(POSTGRES, storageGiB=150, network=network), settled(POSTGRES)
+    )
+    assert desired["instance"]["spec"]["forProvider"]["allocatedStorage"] == 150
+    # Revoking access is the point of removing a CIDR block: that rule alone goes.
+    assert "ingress-10-20-32-0-19" not in desired
+    assert "ingress-10-20-0-0-19" in desired
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_changes_apply_immediately_unless_deferred_to_the_maintenance_window(mode: str) -> None:
+    xr = in_mode(POSTGRES, mode)
+    steady = settled(xr)
+    assert steady["instance"].resource["spec"]["forProvider"]["applyImmediately"] is True
+    deferred = desired_after(with_parameters(xr, applyImmediately=False), steady)
+    assert deferred["instance"]["spec"]["forProvider"]["applyImmediately"] is False
+
+
+# -- a major version upgrade --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_major_upgrade_moves_the_instance_to_a_new_group_then_drops_the_old_one(
+    mode: str,
+) -> None:
+    xr = in_mode(POSTGRES, mode)
+    upgraded = with_parameters(xr, version="17")
+    prefix = simulate.desired_resources(run(xr, settled(xr)))["instance"]["spec"]["forProvider"][
+        "identifier"
+    ]
+    old_group, new_group = (f"{prefix}-parameter-group-postgres{v}" for v in ("16", "17"))
+
+    # 1. The new family's group is composed; the instance stays on 16 and its group meanwhile.
+    first = desired_after(upgraded, settled(xr))
+    assert first["parameter-group-postgres17"]["spec"]["forProvider"]["family"] == "postgres17"
+    assert "parameter-group-postgres16" in first
+    instance = first["instance"]["spec"]["forProvider"]
+    assert (instance["engineVersion"], instance["parameterGroupName"]) == ("16", old_group)
+    assert "allowMajorVersionUpgrade" not in instance
+
+    # 2. Once it is Ready, the instance moves to 17 and to the new group, with consent.
+    second = desired_after(upgraded, observe_all(first))
+    instance = second["instance"]["spec"]["forProvider"]
+    assert (instance["engineVersion"], instance["parameterGroupName"]) == ("17", new_group)
+    assert instance["allowMajorVersionUpgrade"] is True
+    # The instance is not observed on the new group yet: the old one stays.
+    assert "parameter-group-postgres16" in second
+
+    # 3. Observed on the new group (the provider reports it): the old group goes.
+    third = desired_after(upgraded, observe_all(second))
+    assert "parameter-group-postgres16" not in third
+    assert third["instance"]["spec"]["forProvider"]["parameterGroupName"] == new_group
+
+
+def test_the_old_group_is_kept_while_the_instance_reports_nothing() -> None:
+    upgraded = with_parameters(POSTGRES, version="17")
+    first = desired_after(upgraded, settled(POSTGRES))
+    second = desired_after(upgraded, observe_all(first))
+    observed = without_status(observe_all(second), "instance")
+    assert "parameter-group-postgres16" in desired_after(upgraded, observed)
+
+
+def test_the_group_reference_never_needs_resolving_again() -> None:
+    """A *Ref is resolved once; the group is named literally so that an upgrade takes effect."""
+    instance = settled(POSTGRES)["instance"].resource["spec"]["forProvider"]
+    assert "parameterGroupNameRef" not in instance
+    assert instance["parameterGroupName"] == "orders-db-f07cf-parameter-group-postgres16"
+
+
+# -- every change: applied without touching an immutable field, or refused ----------------------
+
+EXPLICIT = POSTGRES["spec"]["parameters"]["network"]
+OTHER_SUBNETS = ["subnet-0a1b2c3d4e5f60009", "subnet-0a1b2c3d4e5f6000a"]
+
+# One change per parameter; `None` when it is applied, else the field its FATAL result names.
+CHANGES: dict[str, tuple[dict[str, Any], str | None]] = {
+    "engine": ({"engine": "mysql", "version": "8.0"}, "spec.parameters.engine"),
+    "version up": ({"version": "17"}, None),
+    "version down": ({"version": "15"}, "spec.parameters.version"),
+    "size up": ({"size": "large"}, None),
+    "size down": ({"size": "small"}, "spec.parameters.size"),
+    "instanceClass": ({"instanceClass": "db.r6g.large"}, None),
+    "storageGiB": ({"storageGiB": 200}, None),
+    "maxStorageGiB": ({"maxStorageGiB": 1000}, None),
+    "databaseName": ({"databaseName": "sales"}, "spec.parameters.databaseName"),
+    "highAvailability": ({"highAvailability": False}, None),
+    "backupRetentionDays": ({"backupRetentionDays": 21}, None),
+    "no backups": ({"backupRetentionDays": 0, "allowNoBackups": True}, None),
+    "deletionProtection": ({"deletionProtection": False}, None),
+    "finalSnapshot": ({"finalSnapshot": False}, None),
+    "kmsKeyArn": ({"kmsKeyArn": KEY_ARN}, "spec.parameters.kmsKeyArn"),
+    "performanceInsights": ({"performanceInsights": True}, None),
+    "maintenanceWindow": ({"maintenanceWindow": "sat:05:00-sat:06:00"}, None),
+    "backupWindow": ({"backupWindow": "03:00-04:00"}, None),
+    "applyImmediately": ({"applyImmediately": False}, None),
+    "tags": ({"tags": {"team": "team-z", "cost-center": "42"}}, None),
+    "deletionPolicy": ({"deletionPolicy": "Orphan"}, None),
+    "allowedCidrs": ({"network": {**EXPLICIT, "allowedCidrs": ["10.30.0.0/16"]}}, None),
+    "subnetIds": (
+        {
+            "network": {
+                **EXPLICIT,
+                "subnetIds": ["subnet-0a1b2c3d4e5f60009", "subnet-0a1b2c3d4e5f6000a"],
+            }
+        },
+        None,
+    ),
+}
+
+
+def _immutables_kept(
+    observed: dict[str, simulate.ObservedResource], desired: dict[str, dict[str, Any]]
+) -> list[str]:
+    changed = []
+    for key, resource in desired.items():
+        if key not in observed:
+            continue
+        before = observed[key].resource
+        for path in provider_facts.immutable_fields(resource):
+            old, new = (
+                provider_facts.field_value(before, path),
+                provider_facts.field_value(resource, path),
+            )
+            if old is not None and new is not None and old != new:
+                changed.append(f"{key} {path}: {old!r} -> {new!r}")
+    return changed
+
+
+@pytest.mark.skipif(not provider_facts.available(), reason="needs ../shared/provider-facts")
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("change", CHANGES)
+def test_every_change_is_applied_safely_or_refused_naming_the_field(mode: str, change: str) -> None:
+    parameters, refused_field = CHANGES[change]
+    xr = in_mode(POSTGRES, mode)
+    changed = with_parameters(xr, **parameters)
+    observed = settled(xr)
+
+    if refused_field is not None:
+        assert refused_over(observed, changed).startswith(refused_field + ":")
+        return
+    # Applied: reconcile until it settles, checking every step.
+    for _ in range(5):
+        rsp = run(changed, observed)
+        assert not fatal_messages(rsp)
+        desired = simulate.desired_resources(rsp)
+        assert _immutables_kept(observed, desired) == []
+        dropped = set(observed) - set(desired)
+        # Only what the change removes explicitly goes: a revoked CIDR's rule, a left-behind group.
+        assert all(k.startswith(("ingress-", "parameter-group-")) for k in dropped), dropped
+        if all(key in observed for key in desired) and all(
+            desired[key].get("spec") == observed[key].resource.get("spec") for key in desired
+        ):
+            break
+        observed = observe_all(desired)
+    else:
+        pytest.fail("the change never settled")
+    assert status(rsp)["progress"]["waitingFor"] == []

@@ -31,7 +31,7 @@ def test_render_a_claim_shows_the_xr_and_the_first_stage() -> None:
     assert code == 0
     xr, *composed = documents
     assert xr["kind"] == "XBucket"
-    assert xr["status"]["progress"]["total"] == 8
+    assert xr["status"]["progress"]["total"] == 9  # with the Usage holding the KMS key
     assert {d["kind"] for d in composed} == {"Bucket", "Key"}
     assert all(
         d["apiVersion"].endswith(".aws.upbound.io/v1beta2") or d["kind"] == "Key" for d in composed
@@ -42,7 +42,7 @@ def test_render_a_namespaced_xr_until_ready() -> None:
     code, documents = _render(str(EXAMPLES / "bucket/xr.yaml"), "--until-ready", "--no-xr")
     assert code == 0
     assert {d["metadata"]["namespace"] for d in documents} == {"team-a"}
-    assert len(documents) == 8
+    assert len(documents) == 9
 
 
 def test_render_with_observed_resources(tmp_path: Path) -> None:

@@ -1,4 +1,9 @@
-"""XBucket: a private, encrypted, versioned S3 bucket."""
+"""XBucket: a private, encrypted, versioned S3 bucket.
+
+Its composed KMS key lives as long as anything encrypted with it: a Usage holds the key back while
+the bucket exists, and AWS refuses to delete a bucket that still holds objects (Paved never sets
+forceDestroy), so the key goes only once no object encrypted with it is left.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,9 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from functions.kit import Blueprint, CommonParameters, Composite, Desired, Model
+from functions.kit import Blueprint, CommonParameters, ComposeError, Composite, Desired, Model
 from functions.resources import kms
-from functions.resources.arns import partition
+from functions.resources.arns import partition, refuse_key_elsewhere
 from functions.resources.kinds import (
     BUCKET,
     BUCKET_ENCRYPTION,
@@ -19,6 +24,7 @@ from functions.resources.kinds import (
     BUCKET_PUBLIC_ACCESS_BLOCK,
     BUCKET_VERSIONING,
 )
+from functions.resources.names import unique_base
 
 
 class Encryption(Model):
@@ -41,6 +47,9 @@ class Encryption(Model):
     @property
     def needs_key(self) -> bool:
         return self.type == "aws:kms" and not self.kms_key_arn
+
+
+KEY_USAGE_KEY = "kms-key-usage"
 
 
 class Lifecycle(Model):
@@ -87,19 +96,82 @@ class BucketStatus(Model):
     bucket: BucketInfo | None = None
 
 
+EXTERNAL_NAME = "crossplane.io/external-name"
+BUCKET_NAME_MIN, BUCKET_NAME_MAX = 3, 63
+RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3")
+
+
 def bucket_name(xr: Composite[Any]) -> str:
-    """The S3 bucket's name: globally visible and stable for the XR's lifetime."""
-    return xr.aws_name()
+    """The S3 bucket's name: world-visible, unique per XR, and the one it was created with once it
+    exists (a bucket cannot be renamed)."""
+    observed = xr.observed.get("bucket")
+    if observed is not None:
+        annotations = observed.get("metadata", "annotations") or {}
+        name = annotations.get(EXTERNAL_NAME) if isinstance(annotations, dict) else None
+        if isinstance(name, str) and name:
+            return name
+    return unique_base(xr, BUCKET_NAME_MAX)
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """Why S3 would refuse `name` as a bucket name (the rules a derived name can break)."""
+    if not BUCKET_NAME_MIN <= len(name) <= BUCKET_NAME_MAX:
+        return f"is {len(name)} characters long; S3 needs {BUCKET_NAME_MIN} to {BUCKET_NAME_MAX}"
+    for prefix in RESERVED_PREFIXES:
+        if name.startswith(prefix):
+            return f"starts with {prefix}, which S3 reserves"
+    for suffix in RESERVED_SUFFIXES:
+        if name.endswith(suffix):
+            return f"ends with {suffix}, which S3 reserves"
+    return None
+
+
+# -- guards: checks across fields and against what exists ----------------------------------------
+
+
+def validate(xr: Composite[BucketParameters]) -> None:
+    p = xr.params
+    if "bucket" not in xr.observed:
+        problem = bucket_name_problem(bucket_name(xr))
+        if problem:
+            raise ComposeError(
+                "metadata.name",
+                f"the bucket would be named {bucket_name(xr)!r}, which {problem}; "
+                "rename the " + ("XR" if xr.namespace else "claim"),
+            )
+    if p.encryption.kms_key_arn:
+        refuse_key_elsewhere(
+            "spec.parameters.encryption.kmsKeyArn", p.encryption.kms_key_arn, p.region
+        )
+    rules = p.lifecycle
+    if (
+        rules.transition_to_infrequent_access_days is not None
+        and rules.expiration_days is not None
+        and rules.transition_to_infrequent_access_days >= rules.expiration_days
+    ):
+        raise ComposeError(
+            "spec.parameters.lifecycle.transitionToInfrequentAccessDays",
+            f"{rules.transition_to_infrequent_access_days} days is not before expirationDays "
+            f"({rules.expiration_days}); objects must move to STANDARD_IA before they expire",
+        )
+    if rules.noncurrent_version_expiration_days is not None and not p.versioning:
+        raise ComposeError(
+            "spec.parameters.lifecycle.noncurrentVersionExpirationDays",
+            "there are no noncurrent versions without versioning; set versioning: true",
+        )
 
 
 def compose(xr: Composite[BucketParameters], out: Desired) -> None:
+    validate(xr)
     p = xr.params
     name = bucket_name(xr)
     region = p.region
 
     # A composed key is kept even if encryption changes later: deleting it would make every
     # object encrypted with it unreadable.
-    if p.encryption.needs_key or "kms-key" in xr.observed:
+    composes_key = p.encryption.needs_key or "kms-key" in xr.observed
+    if composes_key:
         out.add("kms-key", kms.key(xr, "kms-key", f"Encrypts S3 bucket {name}"))
 
     out.add(
@@ -126,6 +198,12 @@ def compose(xr: Composite[BucketParameters], out: Desired) -> None:
         out.add("lifecycle", lifecycle(xr, name), after=after_bucket)
     if p.enforce_tls:
         out.add("tls-policy", tls_policy(xr, name), after=after_bucket)
+    if composes_key:
+        out.add(
+            KEY_USAGE_KEY,
+            kms.key_usage(xr, KEY_USAGE_KEY, "kms-key", (BUCKET, "bucket")),
+            after=["kms-key", "bucket"],
+        )
     # The kit keeps whatever is observed but no longer planned; an option turned off goes.
     out.remove_unplanned(
         lambda key: key in ("public-access-block", "lifecycle", "tls-policy"),

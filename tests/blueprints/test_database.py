@@ -561,3 +561,90 @@ def test_bad_input_is_a_fatal_result_naming_the_field(
     xr = with_parameters(POSTGRES, **parameters)
     xr["spec"]["parameters"] = {k: v for k, v in xr["spec"]["parameters"].items() if v is not None}
     assert_fatal(xr, message)
+
+
+# -- the encryption key outlives everything it encrypts -----------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["claim", "namespaced"])
+def test_the_key_is_held_back_while_the_instance_exists(mode: str) -> None:
+    xr = POSTGRES if mode == "claim" else namespaced(POSTGRES)
+    resources = composed(xr)
+    usage = resources["kms-key-usage"]
+    assert (usage["apiVersion"], usage["kind"]) == (
+        "protection.crossplane.io/v1beta1",
+        "ClusterUsage" if mode == "claim" else "Usage",
+    )
+    group = "rds.aws.upbound.io/v1beta3" if mode == "claim" else "rds.aws.m.upbound.io/v1beta1"
+    assert usage["spec"] == {
+        "of": {
+            "apiVersion": resources["kms-key"]["apiVersion"],
+            "kind": "Key",
+            "resourceRef": {"name": "orders-db-f07cf-kms-key"},
+        },
+        "by": {
+            "apiVersion": group,
+            "kind": "Instance",
+            "resourceRef": {"name": "orders-db-f07cf-instance"},
+        },
+        "replayDeletion": True,
+    }
+
+
+def test_the_key_usage_waits_for_both_sides() -> None:
+    first = run(POSTGRES)
+    waiting = {w["resource"]: w["reason"] for w in status(first)["progress"]["waitingFor"]}
+    assert waiting["kms-key-usage"] == "waiting for kms-key, instance"
+
+
+@pytest.mark.parametrize("mode", ["claim", "namespaced"])
+@pytest.mark.parametrize(
+    "keeps",
+    [
+        {},
+        {"finalSnapshot": False, "deletionProtection": False},  # automated backups stay
+        {"backupRetentionDays": 0, "allowNoBackups": True, "deletionProtection": False},
+        {"backupRetentionDays": 0, "allowNoBackups": True, "finalSnapshot": False},
+    ],
+    ids=["defaults", "backups", "final-snapshot", "deletion-protection"],
+)
+def test_the_key_is_orphaned_when_data_encrypted_with_it_outlives_the_instance(
+    mode: str, keeps: dict[str, Any]
+) -> None:
+    xr = with_parameters(POSTGRES if mode == "claim" else namespaced(POSTGRES), **keeps)
+    spec = composed(xr)["kms-key"]["spec"]
+    if mode == "claim":
+        assert spec["deletionPolicy"] == "Orphan"
+    else:
+        assert spec["managementPolicies"] == ["Observe", "Create", "Update", "LateInitialize"]
+
+
+@pytest.mark.parametrize("mode", ["claim", "namespaced"])
+def test_the_key_of_a_disposable_database_goes_with_it(mode: str) -> None:
+    disposable = {
+        "backupRetentionDays": 0,
+        "allowNoBackups": True,
+        "finalSnapshot": False,
+        "deletionProtection": False,
+    }
+    xr = with_parameters(POSTGRES if mode == "claim" else namespaced(POSTGRES), **disposable)
+    spec = composed(xr)["kms-key"]["spec"]
+    assert spec.get("deletionPolicy", "Delete") == "Delete"
+    assert "managementPolicies" not in spec
+    assert "kms-key-usage" in composed(xr)
+
+
+def test_a_given_key_is_neither_composed_nor_held() -> None:
+    arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    resources = composed(with_parameters(POSTGRES, kmsKeyArn=arn))
+    assert "kms-key" not in resources
+    assert "kms-key-usage" not in resources
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_no_iam_principal_is_composed(example: str) -> None:
+    """Developer tags on an IAM principal act as principal tags for ABAC: the database composes
+    no IAM role or user at all (enhanced monitoring, which needs one, is not offered)."""
+    xr, required = EXAMPLES[example]
+    kinds = {r["kind"] for r in composed(xr, required).values()}
+    assert not kinds & {"Role", "User", "InstanceProfile"}

@@ -420,6 +420,20 @@ class TestOptions:
         assert (instance["kmsKeyId"], instance["performanceInsightsKmsKeyId"]) == (arn, arn)
         assert instance["performanceInsightsRetentionPeriod"] == 7
 
+    def test_performance_insights_are_encrypted_with_the_composed_keys_arn(self) -> None:
+        """Not through performanceInsightsKmsKeyIdRef: that reference yields the key's id, and
+        RDS wants an ARN (provider facts: the extractor mismatch)."""
+        xr = with_parameters(ON_CLUSTER, performanceInsights=True)
+        observed = settled(xr, REQUIRED)
+        key_arn = observed["kms-key"].resource["status"]["atProvider"]["arn"]
+        instance = observed["instance"].resource["spec"]["forProvider"]
+        assert "performanceInsightsKmsKeyIdRef" not in instance
+        assert instance["performanceInsightsKmsKeyId"] == key_arn
+        # Without the key's status, the instance's own record of the key is kept.
+        del observed["kms-key"].resource["status"]
+        again = simulate.desired_resources(run(xr, observed, required=REQUIRED))
+        assert again["instance"]["spec"]["forProvider"]["performanceInsightsKmsKeyId"] == key_arn
+
     def test_no_final_snapshot_and_no_backups_when_explicitly_asked(self) -> None:
         xr = with_parameters(
             POSTGRES, finalSnapshot=False, backupRetentionDays=0, allowNoBackups=True

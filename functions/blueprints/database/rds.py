@@ -248,10 +248,9 @@ def instance(
         for_provider["kmsKeyIdRef"] = key_ref
     if p.performance_insights:
         for_provider["performanceInsightsRetentionPeriod"] = 7
-        if p.kms_key_arn:
-            for_provider["performanceInsightsKmsKeyId"] = p.kms_key_arn
-        else:
-            for_provider["performanceInsightsKmsKeyIdRef"] = key_ref
+        insights_key = p.kms_key_arn or _composed_key_arn(xr, observed)
+        if insights_key:
+            for_provider["performanceInsightsKmsKeyId"] = insights_key
     observed_version = observed_engine_version(observed) if observed is not None else None
     if groups.current is not None and not new_group_ready:
         # A major upgrade waits for the new family's group: until it is Ready the instance
@@ -271,6 +270,20 @@ def instance(
         for_provider,
         connection_secret=connection_secret_name(xr),
     )
+
+
+def _composed_key_arn(xr: Composite[DatabaseParameters], observed: Observed | None) -> str | None:
+    """The composed key's ARN. Not through performanceInsightsKmsKeyIdRef: that reference yields
+    the key's id where RDS wants an ARN. The instance waits for the key, so the ARN is known by
+    then; without the key's status, the instance's own record of it is used."""
+    key = xr.observed.get("kms-key")
+    candidates = [key.at_provider("arn") if key is not None else None]
+    if observed is not None:
+        candidates += [
+            observed_field(observed, "performanceInsightsKmsKeyId"),
+            observed_field(observed, "kmsKeyId"),
+        ]
+    return next((c for c in candidates if isinstance(c, str) and c.startswith("arn:")), None)
 
 
 def _username(observed: Observed | None) -> str:

@@ -241,6 +241,13 @@ def test_growing_storage_and_removing_a_cidr_are_applied() -> None:
     assert "ingress-10-20-0-0-19" in desired
 
 
+def test_storage_grown_by_autoscaling_is_not_a_shrink() -> None:
+    observed = copy.deepcopy(settled(POSTGRES))
+    observed["instance"].resource["status"]["atProvider"]["allocatedStorage"] = 130
+    desired = desired_after(POSTGRES, observed)
+    assert desired["instance"]["spec"]["forProvider"]["allocatedStorage"] == 100
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_changes_apply_immediately_unless_deferred_to_the_maintenance_window(mode: str) -> None:
     xr = in_mode(POSTGRES, mode)

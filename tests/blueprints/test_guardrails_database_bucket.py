@@ -250,3 +250,43 @@ def test_a_sample_of_guardrails_over_real_grpc() -> None:
             fatal = [r.message for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
             assert len(fatal) == 1 and fatal[0].startswith(message), fatal
         assert served.stop() == 0
+
+
+# -- the XRD says the same as the function -------------------------------------------------------
+
+FORMATS: list[tuple[dict[str, Any], bool]] = [
+    ({"backupWindow": "01:00-02:00"}, True),
+    ({"backupWindow": "23:30-00:30"}, True),
+    ({"backupWindow": "24:00-01:00"}, False),
+    ({"backupWindow": "1:00-2:00"}, False),
+    ({"backupWindow": "01:60-02:30"}, False),
+    ({"maintenanceWindow": "sun:03:00-sun:04:00"}, True),
+    ({"maintenanceWindow": "sun:23:30-mon:00:30"}, True),
+    ({"maintenanceWindow": "sunday:03:00-sunday:04:00"}, False),
+    ({"maintenanceWindow": "sun:03:00"}, False),
+    (cidrs("10.0.0.0/8"), True),
+    (cidrs("100.64.0.0/10"), True),
+    (cidrs("10.0.0.0/33"), False),
+    (cidrs("fd00::/8"), False),
+    (cidrs("10.0.0.0"), False),
+]
+
+
+@pytest.mark.parametrize(("parameters", "well_formed"), FORMATS)
+def test_the_xrd_refuses_exactly_the_malformed_values_the_function_refuses(
+    parameters: dict[str, Any], well_formed: bool
+) -> None:
+    """kubectl apply refuses a malformed claim before Crossplane sees it; the function refuses the
+    same values for XRs that bypass the API server (render, older XRDs)."""
+    import jsonschema
+
+    from functions.blueprints.database import DatabaseParameters
+    from functions.generate import structural
+
+    values = {**POSTGRES["spec"]["parameters"], **parameters}
+    schema_errors = list(
+        jsonschema.Draft7Validator(structural(DatabaseParameters)).iter_errors(values)
+    )
+    assert (not schema_errors) == well_formed, schema_errors
+    if not well_formed:
+        assert fatal_messages(run(with_parameters(POSTGRES, **parameters)))

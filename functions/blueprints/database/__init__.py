@@ -29,6 +29,9 @@ __all__ = [
 
 
 def compose(xr: Composite[DatabaseParameters], out: Desired) -> None:
+    # The placement seam: `placement.resolve` says where the database lives (today a VPC, with
+    # RDS composing it there). Another placement, e.g. CloudNativePG in a Paved cluster, adds its
+    # own placement type to `placement`, a module composing it, and a branch here.
     guards.validate(xr.params)
     where = placement.resolve(xr, out)
     guards.refuse_destructive_changes(xr, where)

@@ -145,7 +145,10 @@ def _refuse_instance_changes(xr: Composite[DatabaseParameters], instance: Observ
             f"the database runs {observed_engine}; changing the engine to {p.engine} would "
             "replace it and lose its data. Create a new Database and migrate the data instead",
         )
-    observed_storage = observed_field(instance, "allocatedStorage")
+    # What was asked for, not what runs: storage autoscaling grows the instance past it.
+    observed_storage = instance.get("spec", "forProvider", "allocatedStorage")
+    if observed_storage is None:
+        observed_storage = instance.at_provider("allocatedStorage")
     if isinstance(observed_storage, int | float) and p.storage < observed_storage:
         raise ComposeError(
             p.storage_field,

@@ -94,6 +94,8 @@ IPV4_CIDR_PATTERN = r"^([0-9]{1,3}\.){3}[0-9]{1,3}/([0-9]|[12][0-9]|3[0-2])$"
 
 
 def _private_cidr(value: str) -> str:
+    if "/" not in value:
+        raise ValueError(f"{value!r} is not a CIDR block; for one address write {value}/32")
     try:
         network = ipaddress.ip_network(value, strict=True)
     except ValueError as error:

@@ -396,3 +396,69 @@ def test_every_change_is_applied_safely_or_refused_naming_the_field(mode: str, c
     else:
         pytest.fail("the change never settled")
     assert status(rsp)["progress"]["waitingFor"] == []
+
+
+# -- every immutable field of every composed kind (provider facts) ------------------------------
+
+
+def _other(value: Any) -> Any:
+    """A different value of the same type, as a running resource could have been created with."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, str):
+        return (
+            "arn:aws:kms:eu-west-1:123456789012:key/0ther"
+            if value.startswith("arn:")
+            else "legacy-" + value
+        )
+    raise AssertionError(f"no other value for {value!r}")
+
+
+def _set(resource: dict[str, Any], path: str, value: Any) -> None:
+    if path.startswith("metadata.annotations["):
+        resource["metadata"]["annotations"][path[len("metadata.annotations[") : -1]] = value
+        return
+    *parents, last = path.split(".")
+    node = resource["spec"]
+    for part in parents:
+        node = node[part]
+    node[last] = value
+    field = path.split(".")[-1]
+    at_provider = resource.get("status", {}).get("atProvider", {})
+    if path.startswith("forProvider.") and field in at_provider:
+        at_provider[field] = value
+
+
+def _immutable_cases() -> list[tuple[str, str, str]]:
+    cases = []
+    for example, xr in (
+        ("claim", POSTGRES),
+        ("given-key", with_parameters(POSTGRES, kmsKeyArn=KEY_ARN)),
+    ):
+        for key, observed in settled(xr).items():
+            for path in provider_facts.immutable_fields(observed.resource):
+                if provider_facts.field_value(observed.resource, path) is not None:
+                    cases.append((example, key, path))
+    return cases
+
+
+@pytest.mark.skipif(not provider_facts.available(), reason="needs ../shared/provider-facts")
+@pytest.mark.parametrize(("example", "key", "path"), _immutable_cases())
+def test_an_immutable_field_created_otherwise_is_kept_or_refused(
+    example: str, key: str, path: str
+) -> None:
+    """Whatever a running resource's immutable field holds (an older Paved, an adoption), the
+    compose either keeps it or refuses with a FATAL naming a parameter: never a change the
+    provider would refuse for ever."""
+    xr = POSTGRES if example == "claim" else with_parameters(POSTGRES, kmsKeyArn=KEY_ARN)
+    observed = copy.deepcopy(settled(xr))
+    created = _other(provider_facts.field_value(observed[key].resource, path))
+    _set(observed[key].resource, path, created)
+    rsp = run(xr, observed)
+    fatal = fatal_messages(rsp)
+    if fatal:
+        (message,) = fatal
+        assert message.startswith("spec.parameters"), message
+        return
+    desired = simulate.desired_resources(rsp)[key]
+    assert provider_facts.field_value(desired, path) == created

@@ -189,7 +189,7 @@ def parameter_group(xr: Composite[DatabaseParameters], key: str) -> dict[str, An
         xr.resource_name(key),
         {
             "region": p.region,
-            "family": engine.family(p.major_version),
+            "family": as_created(xr, key, "family", engine.family(p.major_version)),
             "description": as_created(xr, key, "description", description),
             "parameter": [{"name": engine.tls_parameter, "value": "1", "applyMethod": "immediate"}],
             "tags": xr.tags(),

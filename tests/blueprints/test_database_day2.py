@@ -287,10 +287,18 @@ def test_a_major_upgrade_moves_the_instance_to_a_new_group_then_drops_the_old_on
     # The instance is not observed on the new group yet: the old one stays.
     assert "parameter-group-postgres16" in second
 
+    # A deferred upgrade: asked for, not running yet. Consent stays until it runs.
+    pending = observe_all(second)
+    pending["instance"].resource["status"]["atProvider"]["engineVersionActual"] = "16.4"
+    assert desired_after(upgraded, pending)["instance"]["spec"]["forProvider"][
+        "allowMajorVersionUpgrade"
+    ]
+
     # 3. Observed on the new group (the provider reports it): the old group goes.
     third = desired_after(upgraded, observe_all(second))
     assert "parameter-group-postgres16" not in third
     assert third["instance"]["spec"]["forProvider"]["parameterGroupName"] == new_group
+    assert "allowMajorVersionUpgrade" not in third["instance"]["spec"]["forProvider"]
 
 
 def test_the_old_group_is_kept_while_the_instance_reports_nothing() -> None:

@@ -257,8 +257,9 @@ def instance(
         # stays on its version and its group.
         for_provider["engineVersion"] = str(observed_version or p.major_version)
         for_provider["parameterGroupName"] = parameter_group_name(xr, groups.current)
-    elif observed_version and major_of(p.engine_spec, observed_version) != p.major_version:
-        # Asked for a newer major version (downgrades were refused): RDS needs explicit consent.
+    elif observed is not None and _majors(p, observed) != {p.major_version}:
+        # Asked for a newer major version (downgrades were refused): RDS needs explicit consent,
+        # until the instance reports running it (a deferred upgrade is still pending until then).
         for_provider["allowMajorVersionUpgrade"] = True
     if p.maintenance_window:
         for_provider["maintenanceWindow"] = p.maintenance_window
@@ -270,6 +271,13 @@ def instance(
         for_provider,
         connection_secret=connection_secret_name(xr),
     )
+
+
+def _majors(p: DatabaseParameters, instance: Observed) -> set[str | None]:
+    """The major versions the instance was asked for and reports running."""
+    asked = major_of(p.engine_spec, observed_engine_version(instance))
+    running = instance.at_provider("engineVersionActual") or instance.at_provider("engineVersion")
+    return {asked, major_of(p.engine_spec, running) if running else asked}
 
 
 def _composed_key_arn(xr: Composite[DatabaseParameters], observed: Observed | None) -> str | None:

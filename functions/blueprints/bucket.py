@@ -212,6 +212,9 @@ def compose(xr: Composite[BucketParameters], out: Desired) -> None:
 
     observed_bucket = xr.observed.get("bucket")
     arn = observed_bucket.at_provider("arn") if observed_bucket else None
+    if arn is not None and not isinstance(arn, str):
+        out.warning("the bucket reports an odd status.atProvider.arn; it is treated as unknown")
+        arn = None
     if arn:
         out.status(bucket={"name": name, "arn": arn, "region": region})
         out.connection(bucket=name, region=region, arn=arn)

@@ -171,3 +171,14 @@ def test_every_change_is_applied_safely_or_refused_naming_the_field(mode: str, c
             before = provider_facts.field_value(observed[key].resource, path)
             after = provider_facts.field_value(resource, path)
             assert before is None or after is None or before == after, (key, path)
+
+
+def test_an_odd_arn_is_unknown_not_a_crash() -> None:
+    observed = copy.deepcopy(settled(CLAIM))
+    observed["bucket"].resource["status"]["atProvider"]["arn"] = ["not", "an", "arn"]
+    rsp = run(CLAIM, observed)
+    assert not fatal_messages(rsp)
+    assert [r.message for r in rsp.results] == [
+        "the bucket reports an odd status.atProvider.arn; it is treated as unknown"
+    ]
+    assert set(simulate.desired_resources(rsp)) == set(observed)

@@ -8,6 +8,7 @@ import copy
 from typing import Any
 
 import pytest
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from support import provider_facts
 from support.compose import RUNNER, fatal_messages, namespaced, run, status, with_parameters
 from support.database import (
@@ -470,3 +471,48 @@ def test_an_immutable_field_created_otherwise_is_kept_or_refused(
         return
     desired = simulate.desired_resources(rsp)[key]
     assert provider_facts.field_value(desired, path) == created
+
+
+# -- odd observed values never crash a compose --------------------------------------------------
+
+ODD_VALUES: dict[str, tuple[str, list[str], Any]] = {
+    "a non-numeric port": ("instance", ["status", "atProvider", "port"], "fifty"),
+    "a port out of range": ("instance", ["status", "atProvider", "port"], 70000),
+    "a list for the address": ("instance", ["status", "atProvider", "address"], ["a", "b"]),
+    "a non-string ARN": ("instance", ["status", "atProvider", "arn"], 12),
+    "a list for the engine": ("instance", ["spec", "forProvider", "engine"], ["postgres"]),
+    "an object for dbName": ("instance", ["status", "atProvider", "dbName"], {"name": "x"}),
+    "a number for the key": ("instance", ["status", "atProvider", "kmsKeyId"], 7),
+    "a list for the VPC": ("security-group", ["status", "atProvider", "vpcId"], ["vpc-1"]),
+    "a number for the identifier": ("instance", ["status", "atProvider", "identifier"], 5),
+    "a list for a description": ("security-group", ["spec", "forProvider", "description"], [1]),
+    "a number for the key's ARN": ("kms-key", ["status", "atProvider", "arn"], 3.5),
+}
+
+
+@pytest.mark.parametrize("case", ODD_VALUES)
+def test_odd_observed_values_are_unknown_not_a_crash(case: str) -> None:
+    key, path, value = ODD_VALUES[case]
+    observed = copy.deepcopy(settled(POSTGRES))
+    node = observed[key].resource
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    rsp = run(POSTGRES, observed)
+    assert not fatal_messages(rsp)
+    desired = simulate.desired_resources(rsp)
+    assert set(desired) == set(observed)
+    assert desired["instance"]["spec"]["forProvider"]["identifier"] == "orders-db-f07cf"
+
+
+def test_non_utf8_connection_details_are_a_warning() -> None:
+    observed = copy.deepcopy(settled(POSTGRES))
+    observed["instance"].connection_details["password"] = b"\xff\xfe"
+    rsp = run(POSTGRES, observed)
+    assert not fatal_messages(rsp)
+    warnings = [r.message for r in rsp.results if r.severity == fnv1.SEVERITY_WARNING]
+    assert warnings == [
+        "the RDS instance reports an odd connection detail password (not UTF-8); "
+        "it is treated as unknown"
+    ]
+    assert "password" not in rsp.desired.composite.connection_details

@@ -107,6 +107,12 @@ def observed_field(resource: Observed, field: str) -> Any:
     return value
 
 
+def observed_text(resource: Observed, field: str) -> str | None:
+    """`observed_field` when it is a non-empty string; anything else is unknown, not a change."""
+    value = observed_field(resource, field)
+    return value if isinstance(value, str) and value else None
+
+
 def major_of(engine: EngineSpec, version: object) -> str | None:
     """The supported major version `version` belongs to: 16.4 -> 16, 8.0.39 -> 8.0."""
     if not isinstance(version, str | int | float):
@@ -125,7 +131,7 @@ def refuse_destructive_changes(
         _refuse_instance_changes(xr, instance)
     security_group = xr.observed.get("security-group")
     if placement is not None and security_group is not None:
-        observed_vpc = observed_field(security_group, "vpcId")
+        observed_vpc = observed_text(security_group, "vpcId")
         if observed_vpc and observed_vpc != placement.vpc_id:
             raise ComposeError(
                 "spec.parameters.network",
@@ -139,6 +145,8 @@ def _refuse_instance_changes(xr: Composite[DatabaseParameters], instance: Observ
     observed_engine = instance.get("spec", "forProvider", "engine") or instance.at_provider(
         "engine"
     )
+    if not isinstance(observed_engine, str):
+        observed_engine = None
     if observed_engine and observed_engine != p.engine:
         raise ComposeError(
             "spec.parameters.engine",
@@ -163,7 +171,7 @@ def _refuse_instance_changes(xr: Composite[DatabaseParameters], instance: Observ
             f"the database runs {p.engine} {observed_major}; "
             f"RDS cannot downgrade it to {p.major_version}",
         )
-    observed_name = observed_field(instance, "dbName")
+    observed_name = observed_text(instance, "dbName")
     if observed_name and observed_name != p.database_name:
         raise ComposeError(
             "spec.parameters.databaseName",
@@ -190,10 +198,10 @@ def _refuse_key_change(xr: Composite[DatabaseParameters], instance: Observed) ->
     p = xr.params
     composed_name = xr.resource_name("kms-key")
     composed = xr.observed.get("kms-key")
-    composed_arn = composed.at_provider("arn") if composed is not None else None
+    composed_arn = observed_text(composed, "arn") if composed is not None else None
     reference = instance.get("spec", "forProvider", "kmsKeyIdRef")
     on_composed = isinstance(reference, dict) and reference.get("name") == composed_name
-    in_use = observed_field(instance, "kmsKeyId") or (
+    in_use = observed_text(instance, "kmsKeyId") or (
         (composed_arn or f"the composed key {composed_name}") if on_composed else None
     )
     if not in_use:

@@ -15,7 +15,7 @@ from functions.resources.kinds import (
     SECURITY_GROUP_INGRESS_RULE,
 )
 
-from .guards import major_of, observed_engine_version, observed_field
+from .guards import major_of, observed_engine_version, observed_field, observed_text
 from .names import (
     KEY_USAGE_KEY,
     PARAMETER_GROUP_PREFIX,
@@ -137,7 +137,7 @@ def as_created(xr: Composite[Any], key: str, field: str, value: Any) -> Any:
     value would be refused by the provider and leave the resource stuck."""
     observed = xr.observed.get(key)
     created = observed.get("spec", "forProvider", field) if observed is not None else None
-    return value if created is None else created
+    return created if isinstance(created, type(value)) and created else value
 
 
 def security_group(xr: Composite[DatabaseParameters], placement: Placement) -> dict[str, Any]:
@@ -296,8 +296,9 @@ def _composed_key_arn(xr: Composite[DatabaseParameters], observed: Observed | No
 
 def _username(observed: Observed | None) -> str:
     # The master user cannot be renamed: keep the one the instance was created with.
-    username = observed_field(observed, "username") if observed is not None else None
-    return username if isinstance(username, str) and username else MASTER_USERNAME
+    return (
+        observed_text(observed, "username") if observed is not None else None
+    ) or MASTER_USERNAME
 
 
 def password_secret_ref(xr: Composite[Any]) -> dict[str, str]:

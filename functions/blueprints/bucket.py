@@ -49,7 +49,8 @@ class Encryption(Model):
         return self.type == "aws:kms" and not self.kms_key_arn
 
 
-KEY_USAGE_KEY = "kms-key-usage"
+# Stages: each gets a `<Stage>Ready` condition and shows in status.progress.
+ENCRYPTION, BUCKET_STAGE = "Encryption", "Bucket"
 
 
 class Lifecycle(Model):
@@ -169,41 +170,55 @@ def compose(xr: Composite[BucketParameters], out: Desired) -> None:
     region = p.region
 
     # A composed key is kept even if encryption changes later: deleting it would make every
-    # object encrypted with it unreadable.
+    # object encrypted with it unreadable. The bucket uses it (a Usage): AWS refuses to delete a
+    # bucket that holds objects, so the key goes only once nothing encrypted with it is left.
     composes_key = p.encryption.needs_key or "kms-key" in xr.observed
     if composes_key:
-        out.add("kms-key", kms.key(xr, "kms-key", f"Encrypts S3 bucket {name}"))
+        out.add(
+            "kms-key",
+            lambda: kms.key(xr, "kms-key", f"Encrypts S3 bucket {name}"),
+            stage=ENCRYPTION,
+        )
 
     out.add(
         "bucket",
-        xr.shape.managed(
+        lambda: xr.shape.managed(
             BUCKET,
             xr.resource_name("bucket"),
             # Never forceDestroy: AWS refuses to delete a bucket that still holds data.
             {"region": region, "forceDestroy": False, "tags": xr.tags()},
             external_name=name,
         ),
+        stage=BUCKET_STAGE,
+        uses=["kms-key"] if composes_key else [],
+        delete_in_any_order="its settings go with it, and S3 refuses to delete it while it holds "
+        "objects",
     )
     after_bucket = ["bucket"]
     if p.block_public_access:
-        out.add("public-access-block", public_access_block(xr, name), after=after_bucket)
-    out.add("ownership-controls", ownership_controls(xr, name), after=after_bucket)
-    out.add("versioning", versioning(xr, name), after=after_bucket)
+        out.add(
+            "public-access-block",
+            lambda: public_access_block(xr, name),
+            after=after_bucket,
+            stage=BUCKET_STAGE,
+        )
+    out.add(
+        "ownership-controls",
+        lambda: ownership_controls(xr, name),
+        after=after_bucket,
+        stage=BUCKET_STAGE,
+    )
+    out.add("versioning", lambda: versioning(xr, name), after=after_bucket, stage=BUCKET_STAGE)
     out.add(
         "encryption",
-        encryption(xr, name),
+        lambda: encryption(xr, name),
         after=[*after_bucket, "kms-key"] if p.encryption.needs_key else after_bucket,
+        stage=BUCKET_STAGE,
     )
     if p.lifecycle.is_set:
-        out.add("lifecycle", lifecycle(xr, name), after=after_bucket)
+        out.add("lifecycle", lambda: lifecycle(xr, name), after=after_bucket, stage=BUCKET_STAGE)
     if p.enforce_tls:
-        out.add("tls-policy", tls_policy(xr, name), after=after_bucket)
-    if composes_key:
-        out.add(
-            KEY_USAGE_KEY,
-            kms.key_usage(xr, KEY_USAGE_KEY, "kms-key", (BUCKET, "bucket")),
-            after=["kms-key", "bucket"],
-        )
+        out.add("tls-policy", lambda: tls_policy(xr, name), after=after_bucket, stage=BUCKET_STAGE)
     # The kit keeps whatever is observed but no longer planned; an option turned off goes.
     out.remove_unplanned(
         lambda key: key in ("public-access-block", "lifecycle", "tls-policy"),
@@ -211,10 +226,7 @@ def compose(xr: Composite[BucketParameters], out: Desired) -> None:
     )
 
     observed_bucket = xr.observed.get("bucket")
-    arn = observed_bucket.at_provider("arn") if observed_bucket else None
-    if arn is not None and not isinstance(arn, str):
-        out.warning("the bucket reports an odd status.atProvider.arn; it is treated as unknown")
-        arn = None
+    arn = observed_bucket.text("status", "atProvider", "arn") if observed_bucket else None
     if arn:
         out.status(bucket={"name": name, "arn": arn, "region": region})
         out.connection(bucket=name, region=region, arn=arn)

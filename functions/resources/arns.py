@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from functions.kit import ComposeError
+from functions.resources.regions import arn_elsewhere
 
 
 def partition(region: str) -> str:
@@ -16,37 +15,11 @@ def partition(region: str) -> str:
     return "aws"
 
 
-@dataclass(frozen=True)
-class Arn:
-    partition: str
-    service: str
-    region: str
-    account: str
-    resource: str
-
-
-def parse(arn: str) -> Arn | None:
-    """The parts of `arn:partition:service:region:account:resource`, or None if it is not one."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn":
-        return None
-    return Arn(*parts[1:])
-
-
 def refuse_key_elsewhere(field: str, key_arn: str, region: str) -> None:
     """S3 and RDS only use a KMS key of their own region (and so of their own partition)."""
-    arn = parse(key_arn)
-    if arn is None:
-        return  # the model's pattern refuses it
-    if arn.partition != partition(region):
+    problem = arn_elsewhere(key_arn, region)
+    if problem is not None:
         raise ComposeError(
             field,
-            f"the key is in partition {arn.partition}, the resources in {partition(region)} "
-            f"({region}); use a key of region {region}",
-        )
-    if arn.region != region:
-        raise ComposeError(
-            field,
-            f"the key is in {arn.region}, the resources in {region}; AWS only encrypts with a "
-            f"key of the same region",
+            f"the key {problem.removeprefix('it ')}; AWS only encrypts with a key of {region}",
         )

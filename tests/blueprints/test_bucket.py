@@ -66,7 +66,7 @@ def test_names_are_pinned() -> None:
         "bucket": (f"{xr}-bucket", xr),
         "encryption": (f"{xr}-encryption", None),
         "kms-key": (f"{xr}-kms-key", None),
-        "kms-key-usage": (f"{xr}-kms-key-usage", None),
+        "usage-kms-key-by-bucket": (f"{xr}-usage-kms-key-by-bucket", None),
         "lifecycle": (f"{xr}-lifecycle", None),
         "ownership-controls": (f"{xr}-ownership-controls", None),
         "public-access-block": (f"{xr}-public-access-block", None),

@@ -92,7 +92,7 @@ def test_every_external_name_is_set_exactly_where_the_provider_expects_one(mode:
 @pytest.mark.parametrize("mode", MODES)
 def test_the_composed_key_is_held_back_while_the_bucket_exists(mode: str) -> None:
     resources = composed(MODES[mode])
-    usage = resources["kms-key-usage"]
+    usage = resources["usage-kms-key-by-bucket"]
     assert usage["kind"] == ("ClusterUsage" if mode == "claim" else "Usage")
     assert usage["spec"]["of"]["kind"] == "Key"
     assert usage["spec"]["of"]["resourceRef"] == {"name": resources["kms-key"]["metadata"]["name"]}
@@ -108,14 +108,14 @@ def test_a_key_kept_after_encryption_changed_stays_held(mode: str) -> None:
     """Objects written before the change are still encrypted with the composed key."""
     changed = with_parameters(MODES[mode], encryption={"type": "AES256"})
     desired = simulate.desired_resources(run(changed, settled(MODES[mode])))
-    assert {"kms-key", "kms-key-usage"} <= set(desired)
+    assert {"kms-key", "usage-kms-key-by-bucket"} <= set(desired)
 
 
 def test_no_key_and_no_usage_without_a_composed_key() -> None:
     for encryption in ({"type": "AES256"}, {"kmsKeyArn": KEY_ARN}):
         resources = composed(with_parameters(XR, encryption=encryption))
         assert "kms-key" not in resources
-        assert "kms-key-usage" not in resources
+        assert "usage-kms-key-by-bucket" not in resources
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -179,6 +179,6 @@ def test_an_odd_arn_is_unknown_not_a_crash() -> None:
     rsp = run(CLAIM, observed)
     assert not fatal_messages(rsp)
     assert [r.message for r in rsp.results] == [
-        "the bucket reports an odd status.atProvider.arn; it is treated as unknown"
+        "observed bucket: status.atProvider.arn is a list, not a string; treated as unknown"
     ]
     assert set(simulate.desired_resources(rsp)) == set(observed)

@@ -52,12 +52,12 @@ def test_fully_composed_database(example: str) -> None:
     total = len(final.desired.resources)
     assert status(final)["progress"] == {"ready": total, "total": total, "waitingFor": []}
     assert final.desired.composite.ready == fnv1.READY_UNSPECIFIED
-    (condition,) = final.conditions
-    assert (condition.type, condition.status, condition.reason) == (
-        "DatabaseReady",
-        fnv1.STATUS_CONDITION_TRUE,
-        "Available",
-    )
+    conditions = {c.type: (c.status, c.reason) for c in final.conditions}
+    assert conditions == {
+        "EncryptionReady": (fnv1.STATUS_CONDITION_TRUE, "Available"),
+        "NetworkReady": (fnv1.STATUS_CONDITION_TRUE, "Available"),
+        "DatabaseReady": (fnv1.STATUS_CONDITION_TRUE, "Available"),
+    }
     assert_golden(f"database/{example}.yaml", documents(final))
 
 
@@ -584,7 +584,7 @@ def test_bad_input_is_a_fatal_result_naming_the_field(
 def test_the_key_is_held_back_while_the_instance_exists(mode: str) -> None:
     xr = POSTGRES if mode == "claim" else namespaced(POSTGRES)
     resources = composed(xr)
-    usage = resources["kms-key-usage"]
+    usage = resources["usage-kms-key-by-instance"]
     assert (usage["apiVersion"], usage["kind"]) == (
         "protection.crossplane.io/v1beta1",
         "ClusterUsage" if mode == "claim" else "Usage",
@@ -608,7 +608,7 @@ def test_the_key_is_held_back_while_the_instance_exists(mode: str) -> None:
 def test_the_key_usage_waits_for_both_sides() -> None:
     first = run(POSTGRES)
     waiting = {w["resource"]: w["reason"] for w in status(first)["progress"]["waitingFor"]}
-    assert waiting["kms-key-usage"] == "waiting for kms-key, instance"
+    assert waiting["usage-kms-key-by-instance"] == "waiting for kms-key, instance"
 
 
 @pytest.mark.parametrize("mode", ["claim", "namespaced"])
@@ -645,14 +645,14 @@ def test_the_key_of_a_disposable_database_goes_with_it(mode: str) -> None:
     spec = composed(xr)["kms-key"]["spec"]
     assert spec.get("deletionPolicy", "Delete") == "Delete"
     assert "managementPolicies" not in spec
-    assert "kms-key-usage" in composed(xr)
+    assert "usage-kms-key-by-instance" in composed(xr)
 
 
 def test_a_given_key_is_neither_composed_nor_held() -> None:
     arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     resources = composed(with_parameters(POSTGRES, kmsKeyArn=arn))
     assert "kms-key" not in resources
-    assert "kms-key-usage" not in resources
+    assert "usage-kms-key-by-instance" not in resources
 
 
 @pytest.mark.parametrize("example", EXAMPLES)

@@ -512,7 +512,6 @@ def test_non_utf8_connection_details_are_a_warning() -> None:
     assert not fatal_messages(rsp)
     warnings = [r.message for r in rsp.results if r.severity == fnv1.SEVERITY_WARNING]
     assert warnings == [
-        "the RDS instance reports an odd connection detail password (not UTF-8); "
-        "it is treated as unknown"
+        "observed instance: connection detail 'password' is not UTF-8 text; treated as unknown"
     ]
     assert "password" not in rsp.desired.composite.connection_details

@@ -54,7 +54,7 @@ def test_names_are_pinned() -> None:
     assert {key: r["metadata"]["name"] for key, r in claim.items()} == {
         "instance": f"{xr}-instance",
         "kms-key": f"{xr}-kms-key",
-        "kms-key-usage": f"{xr}-kms-key-usage",
+        "usage-kms-key-by-instance": f"{xr}-usage-kms-key-by-instance",
         "parameter-group-postgres16": f"{xr}-parameter-group-postgres16",
         "security-group": f"{xr}-security-group",
         "subnet-group": f"{xr}-subnet-group",

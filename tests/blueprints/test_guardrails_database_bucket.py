@@ -86,11 +86,11 @@ DATABASE_REFUSED: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "a key in another region": (
         {"kmsKeyArn": KEY.replace("eu-west-1", "us-east-1")},
-        "spec.parameters.kmsKeyArn: the key is in us-east-1, the resources in eu-west-1",
+        "spec.parameters.kmsKeyArn: the key is in region us-east-1, the resource in eu-west-1",
     ),
     "a key in another partition": (
         {"kmsKeyArn": KEY.replace("arn:aws:", "arn:aws-cn:").replace("eu-west-1", "cn-north-1")},
-        "spec.parameters.kmsKeyArn: the key is in partition aws-cn, the resources in aws",
+        "spec.parameters.kmsKeyArn: the key is in partition aws-cn, the resource in aws",
     ),
 }
 
@@ -128,7 +128,8 @@ BUCKET_REFUSED: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "a key in another region": (
         {"encryption": {"kmsKeyArn": KEY.replace("eu-west-1", "us-east-1")}},
-        "spec.parameters.encryption.kmsKeyArn: the key is in us-east-1, the resources in eu-west-1",
+        "spec.parameters.encryption.kmsKeyArn: the key is in region us-east-1, "
+        "the resource in eu-west-1",
     ),
     "a key alias in another partition": (
         {"encryption": {"kmsKeyArn": "arn:aws-us-gov:kms:us-gov-west-1:123456789012:alias/x"}},

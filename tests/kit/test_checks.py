@@ -18,7 +18,7 @@ from functions.blueprints import BLUEPRINTS
 from functions.kit.checks import compose, problems
 from functions.runner import FunctionRunner
 
-NOT_YET_DECLARED = {"XBucket", "XCluster", "XDatabase"}
+NOT_YET_DECLARED = {"XCluster"}
 RUNNER = FunctionRunner()
 
 

@@ -101,16 +101,12 @@ def validate_windows(p: DatabaseParameters) -> None:
 
 def observed_field(resource: Observed, field: str) -> Any:
     """A field of a managed resource as the provider reports it, else as its spec says."""
-    value = resource.at_provider(field)
-    if value is None or value == "":
-        value = resource.get("spec", "forProvider", field)
-    return value
+    return resource.actual(field)
 
 
 def observed_text(resource: Observed, field: str) -> str | None:
     """`observed_field` when it is a non-empty string; anything else is unknown, not a change."""
-    value = observed_field(resource, field)
-    return value if isinstance(value, str) and value else None
+    return resource.actual_text(field) or None
 
 
 def major_of(engine: EngineSpec, version: object) -> str | None:

@@ -84,7 +84,6 @@ def ingress_key(source: str) -> str:
 
 
 CLUSTER_INGRESS_KEY = "ingress-cluster-nodes"
-KEY_USAGE_KEY = "kms-key-usage"
 PARAMETER_GROUP_PREFIX = "parameter-group-"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 from functions.kit import Composite, Desired
@@ -19,15 +18,11 @@ def publish(xr: Composite[DatabaseParameters], out: Desired) -> None:
         if not waiting_for_cluster:
             out.condition("DatabaseReady", False, "Creating", "the RDS instance is not created yet")
         return
-    # The provider's values are read as unknown when they are not what it should report: an odd
-    # value is a warning, never a failed compose.
-    odd: list[str] = []
-    address = _string(observed.at_provider("address"), "status.atProvider.address", odd)
-    port = _port(observed.at_provider("port"), "status.atProvider.port", odd) or p.engine_spec.port
-    version = _string(
-        observed.at_provider("engineVersionActual") or observed.at_provider("engineVersion"),
-        "status.atProvider.engineVersion",
-        odd,
+    # Read through the kit's typed reads: an odd value is unknown (and a warning), never a crash.
+    address = observed.text("status", "atProvider", "address")
+    port = _port(observed.integer("status", "atProvider", "port")) or p.engine_spec.port
+    version = observed.text("status", "atProvider", "engineVersionActual") or observed.text(
+        "status", "atProvider", "engineVersion"
     )
     out.status(
         database={
@@ -38,19 +33,16 @@ def publish(xr: Composite[DatabaseParameters], out: Desired) -> None:
                 "port": port,
                 "engine": p.engine,
                 "version": version,
-                "arn": _string(observed.at_provider("arn"), "status.atProvider.arn", odd),
+                "arn": observed.text("status", "atProvider", "arn"),
             }.items()
             if value is not None
         }
     )
-    details = observed.connection_details
-    username = _text(details.get("username"), "username", odd) or MASTER_USERNAME
-    password = _text(details.get("password"), "password", odd)
-    host = _text(details.get("address"), "address", odd) or address
-    detail_port = _port(_text(details.get("port"), "port", odd), "connection detail port", odd)
-    port_text = str(detail_port or port)
-    for what in odd:
-        out.warning(f"the RDS instance reports an odd {what}; it is treated as unknown")
+    username = observed.connection_text("username") or MASTER_USERNAME
+    password = observed.connection_text("password")
+    host = observed.connection_text("address") or address
+    detail_port = observed.connection_text("port") or ""
+    port_text = str((_port(int(detail_port)) if detail_port.isdigit() else None) or port)
     if host and password:
         engine = p.engine_spec
         uri = (
@@ -78,35 +70,5 @@ def publish(xr: Composite[DatabaseParameters], out: Desired) -> None:
         out.condition("DatabaseReady", False, "Creating", observed.not_ready_reason())
 
 
-def _string(value: Any, what: str, odd: list[str]) -> str | None:
-    if value is None or isinstance(value, str):
-        return value or None
-    odd.append(what)
-    return None
-
-
-def _port(value: Any, what: str, odd: list[str]) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        odd.append(what)
-        return None
-    try:
-        port = int(value)
-    except ValueError:
-        odd.append(what)
-        return None
-    if not 0 < port < 65536 or port != float(value):
-        odd.append(what)
-        return None
-    return port
-
-
-def _text(value: bytes | None, key: str, odd: list[str]) -> str | None:
-    if not value:
-        return None
-    try:
-        return value.decode()
-    except UnicodeDecodeError:
-        odd.append(f"connection detail {key} (not UTF-8)")
-        return None
+def _port(value: int | None) -> int | None:
+    return value if value is not None and 0 < value < 65536 else None

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
-from functions.kit import CommonParameters, Model
+from functions.kit import CommonParameters, Model, immutable, xrd_rules
 
 # -- engines and sizes --------------------------------------------------------------------------
 
@@ -180,7 +180,9 @@ class DatabaseParameters(CommonParameters):
     """What the Database should be."""
 
     engine: Engine = Field(
-        default="postgres", description="postgres, mysql or mariadb. Cannot change later."
+        default="postgres",
+        description="postgres, mysql or mariadb. Cannot change later.",
+        json_schema_extra=xrd_rules(immutable("engine")),
     )
     version: str | None = Field(
         default=None,
@@ -219,6 +221,7 @@ class DatabaseParameters(CommonParameters):
         default="app",
         pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$",
         description="Name of the database created in the instance. Cannot change later.",
+        json_schema_extra=xrd_rules(immutable("databaseName")),
     )
     high_availability: bool = Field(
         default=False, description="A standby in a second availability zone (Multi-AZ)."
@@ -244,6 +247,7 @@ class DatabaseParameters(CommonParameters):
         default=None,
         pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/.+$",
         description="Encrypt with this KMS key instead of composing one. Cannot change later.",
+        json_schema_extra=xrd_rules(immutable("kmsKeyArn")),
     )
     performance_insights: bool = Field(
         default=False, description="Enable Performance Insights (7 days, encrypted)."

@@ -1,5 +1,5 @@
 """The RDS resources: the KMS key, subnet group, security group and its ingress rules, parameter
-group and the instance, and the Usage keeping the key for as long as the instance exists."""
+group and the instance (which uses the key: a Usage keeps the key while the instance exists)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from functions.resources.kinds import (
 
 from .guards import major_of, observed_engine_version, observed_field, observed_text
 from .names import (
-    KEY_USAGE_KEY,
     PARAMETER_GROUP_PREFIX,
     connection_secret_name,
     final_snapshot_identifier,
@@ -32,42 +31,72 @@ from .names import (
 from .parameters import MASTER_USERNAME, PASSWORD_KEY, DatabaseParameters
 from .placement import Placement
 
+# Stages: each gets a `<Stage>Ready` condition (DatabaseReady is the blueprint's own, with the
+# endpoint) and shows in status.progress.
+NETWORK, ENCRYPTION, DATABASE = "Network", "Encryption", "Database"
+GONE_WITH_THE_INSTANCE = (
+    "AWS refuses to delete it while the instance uses it; the provider retries until the "
+    "instance is gone"
+)
+
 
 def compose(xr: Composite[DatabaseParameters], out: Desired, placement: Placement) -> None:
     """An RDS instance in the placement's VPC, with everything it needs, in stage order."""
     p = xr.params
     # A composed key is kept even if kmsKeyArn is set later: deleting it would make the
-    # database and its snapshots unreadable.
+    # database and its snapshots unreadable. The instance uses it (a Usage), and it is orphaned
+    # where backups or snapshots outlive the instance.
     composes_key = p.needs_key or "kms-key" in xr.observed
     if composes_key:
         out.add(
             "kms-key",
-            kms.key(
+            lambda: kms.key(
                 xr,
                 "kms-key",
                 f"Encrypts RDS database {identifier(xr)}",
                 outlives_xr=data_outlives_instance(p),
             ),
+            stage=ENCRYPTION,
         )
-    out.add("subnet-group", subnet_group(xr, placement))
-    out.add("security-group", security_group(xr, placement))
+    out.add(
+        "subnet-group",
+        lambda: subnet_group(xr, placement),
+        stage=NETWORK,
+        delete_in_any_order=GONE_WITH_THE_INSTANCE,
+    )
+    out.add(
+        "security-group",
+        lambda: security_group(xr, placement),
+        stage=NETWORK,
+        delete_in_any_order="its rules are revoked on delete; " + GONE_WITH_THE_INSTANCE,
+    )
     for key in placement.ingress_keys:
-        out.add(key, ingress_rule(xr, placement, key), after=["security-group"])
+        out.add(
+            key,
+            lambda key=key: ingress_rule(xr, placement, key),  # type: ignore[misc]
+            after=["security-group"],
+            stage=NETWORK,
+        )
     upgrade = ParameterGroups.plan(xr)
-    out.add(upgrade.wanted, parameter_group(xr, upgrade.wanted))
+    out.add(
+        upgrade.wanted,
+        lambda: parameter_group(xr, upgrade.wanted),
+        stage=DATABASE,
+        delete_in_any_order=GONE_WITH_THE_INSTANCE,
+    )
     for old in upgrade.kept:
         # The instance still uses it: dropping it now would leave RDS a group it cannot delete.
-        out.add(old, xr.observed[old].as_desired())
+        out.add(old, xr.observed[old].as_desired(), stage=DATABASE)
     instance_after = ["subnet-group", "security-group", upgrade.wanted]
     if p.needs_key:
         instance_after.append("kms-key")
-    out.add("instance", instance(xr, upgrade, out.is_ready(upgrade.wanted)), after=instance_after)
-    if composes_key:
-        out.add(
-            KEY_USAGE_KEY,
-            kms.key_usage(xr, KEY_USAGE_KEY, "kms-key", (DB_INSTANCE, "instance")),
-            after=["kms-key", "instance"],
-        )
+    out.add(
+        "instance",
+        lambda: instance(xr, upgrade, out.is_ready(upgrade.wanted)),
+        after=instance_after,
+        stage=DATABASE,
+        uses=["kms-key"] if composes_key else [],
+    )
     # The kit keeps whatever is observed but no longer planned; these go on purpose: a revoked
     # CIDR block's rule, and an old parameter group once the instance is observed on the new one.
     out.remove_unplanned(lambda key: key.startswith("ingress-"), "its CIDR block was removed")

@@ -91,7 +91,13 @@ def test_shrinking_storage_is_refused(mode: str) -> None:
     xr = in_mode(POSTGRES, mode)
     assert refused(xr, with_parameters(xr, size="small")) == (
         "spec.parameters.size: storage would shrink from 100 to 20 GiB; "
-        "RDS cannot shrink storage, it can only grow"
+        "RDS cannot shrink storage, it can only grow (set storageGiB to 100 or more to keep it)"
+    )
+    grown = with_parameters(xr, storageGiB=150)
+    back_to_the_size = copy.deepcopy(grown)
+    del back_to_the_size["spec"]["parameters"]["storageGiB"]
+    assert refused(grown, back_to_the_size).startswith(
+        "spec.parameters.storageGiB: storage would shrink from 150 to 100 GiB"
     )
     mysql = in_mode(MYSQL, mode)
     fatal = refused(with_parameters(mysql, storageGiB=80), mysql)

@@ -14,12 +14,13 @@ from typing import Any
 from functions.kit import ComposeError, Composite, Observed
 from functions.resources.arns import refuse_key_elsewhere
 
-from .parameters import DatabaseParameters, EngineSpec
+from .parameters import SIZES, DatabaseParameters, EngineSpec
 from .placement import Placement
 
 MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 MIN_WINDOW_MINUTES = 30
+SIZE_STORAGES = {size.storage_gib for size in SIZES.values()}
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -154,11 +155,7 @@ def _refuse_instance_changes(xr: Composite[DatabaseParameters], instance: Observ
     if observed_storage is None:
         observed_storage = instance.at_provider("allocatedStorage")
     if isinstance(observed_storage, int | float) and p.storage < observed_storage:
-        raise ComposeError(
-            p.storage_field,
-            f"storage would shrink from {int(observed_storage)} to {p.storage} GiB; "
-            "RDS cannot shrink storage, it can only grow",
-        )
+        _refuse_shrinking(p, int(observed_storage))
     observed_major = major_of(p.engine_spec, observed_engine_version(instance))
     versions = p.engine_spec.versions
     if observed_major and versions.index(p.major_version) < versions.index(observed_major):
@@ -180,6 +177,20 @@ def _refuse_instance_changes(xr: Composite[DatabaseParameters], instance: Observ
             "restore an encrypted copy of a snapshot into a new Database instead",
         )
     _refuse_key_change(xr, instance)
+
+
+def _refuse_shrinking(p: DatabaseParameters, observed_storage: int) -> None:
+    field, hint = p.storage_field, ""
+    if p.storage_gib is None:
+        hint = f" (set storageGiB to {observed_storage} or more to keep it)"
+        if observed_storage not in SIZE_STORAGES:
+            # Not a size's storage: it came from storageGiB, which is gone now.
+            field = "spec.parameters.storageGiB"
+    raise ComposeError(
+        field,
+        f"storage would shrink from {observed_storage} to {p.storage} GiB; "
+        f"RDS cannot shrink storage, it can only grow{hint}",
+    )
 
 
 def observed_engine_version(instance: Observed) -> Any:

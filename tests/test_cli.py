@@ -159,7 +159,7 @@ def test_a_claims_composed_resources_carry_the_claim_labels() -> None:
 def test_include_full_xr_adds_spec_and_metadata() -> None:
     _, (xr, *_), _ = _invoke(XR, "-x")
     assert xr["spec"]["parameters"]["region"] == "eu-west-1"
-    assert xr["status"]["progress"]["total"] == 8
+    assert xr["status"]["progress"]["total"] == 9  # with the Usage holding the KMS key
 
 
 def test_observed_resources_from_a_folder_or_a_file_advance_the_composition(

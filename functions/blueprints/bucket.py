@@ -228,7 +228,7 @@ def compose(xr: Composite[BucketParameters], out: Desired) -> None:
     observed_bucket = xr.observed.get("bucket")
     arn = observed_bucket.text("status", "atProvider", "arn") if observed_bucket else None
     if arn:
-        out.status(bucket={"name": name, "arn": arn, "region": region})
+        out.status_model(BucketStatus(bucket=BucketInfo(name=name, arn=arn, region=region)))
         out.connection(bucket=name, region=region, arn=arn)
 
 

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from functions.kit import Composite, Desired
 
 from .names import identifier
-from .parameters import MASTER_USERNAME, DatabaseParameters
+from .parameters import MASTER_USERNAME, DatabaseInfo, DatabaseParameters, DatabaseStatus
 
 
 def publish(xr: Composite[DatabaseParameters], out: Desired) -> None:
@@ -24,19 +24,17 @@ def publish(xr: Composite[DatabaseParameters], out: Desired) -> None:
     version = observed.text("status", "atProvider", "engineVersionActual") or observed.text(
         "status", "atProvider", "engineVersion"
     )
-    out.status(
-        database={
-            key: value
-            for key, value in {
-                "identifier": identifier(xr),
-                "endpoint": address,
-                "port": port,
-                "engine": p.engine,
-                "version": version,
-                "arn": observed.text("status", "atProvider", "arn"),
-            }.items()
-            if value is not None
-        }
+    out.status_model(
+        DatabaseStatus(
+            database=DatabaseInfo(
+                identifier=identifier(xr),
+                endpoint=address,
+                port=port,
+                engine=p.engine,
+                version=version,
+                arn=observed.text("status", "atProvider", "arn"),
+            )
+        )
     )
     username = observed.connection_text("username") or MASTER_USERNAME
     password = observed.connection_text("password")

@@ -153,13 +153,15 @@ def validate(xr: Composite[BucketParameters]) -> None:
     ):
         raise ComposeError(
             "spec.parameters.lifecycle.transitionToInfrequentAccessDays",
-            f"{rules.transition_to_infrequent_access_days} days is not before expirationDays "
-            f"({rules.expiration_days}); objects must move to STANDARD_IA before they expire",
+            f"{rules.transition_to_infrequent_access_days} days is not before "
+            f"spec.parameters.lifecycle.expirationDays ({rules.expiration_days}); objects must "
+            "move to STANDARD_IA before they expire",
         )
     if rules.noncurrent_version_expiration_days is not None and not p.versioning:
         raise ComposeError(
             "spec.parameters.lifecycle.noncurrentVersionExpirationDays",
-            "there are no noncurrent versions without versioning; set versioning: true",
+            "there are no noncurrent versions to expire while spec.parameters.versioning is "
+            "false; turn versioning on or drop this rule",
         )
 
 

@@ -77,12 +77,12 @@ DATABASE_REFUSED: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "overlapping windows": (
         {"backupWindow": "03:30-04:30", "maintenanceWindow": "sun:04:00-sun:05:00"},
-        "spec.parameters.backupWindow: 03:30-04:30 overlaps the maintenance window "
+        "spec.parameters.backupWindow: 03:30-04:30 overlaps spec.parameters.maintenanceWindow "
         "sun:04:00-sun:05:00",
     ),
     "overlapping across midnight and the week's end": (
         {"backupWindow": "23:45-00:30", "maintenanceWindow": "mon:00:00-mon:01:00"},
-        "spec.parameters.backupWindow: 23:45-00:30 overlaps the maintenance window",
+        "spec.parameters.backupWindow: 23:45-00:30 overlaps spec.parameters.maintenanceWindow",
     ),
     "a key in another region": (
         {"kmsKeyArn": KEY.replace("eu-west-1", "us-east-1")},
@@ -115,7 +115,7 @@ BUCKET_REFUSED: dict[str, tuple[dict[str, Any], str]] = {
     "expiring before moving to IA": (
         {"lifecycle": {"expirationDays": 30, "transitionToInfrequentAccessDays": 60}},
         "spec.parameters.lifecycle.transitionToInfrequentAccessDays: 60 days is not before "
-        "expirationDays (30)",
+        "spec.parameters.lifecycle.expirationDays (30)",
     ),
     "expiring the day it moves": (
         {"lifecycle": {"expirationDays": 45, "transitionToInfrequentAccessDays": 45}},
@@ -124,7 +124,7 @@ BUCKET_REFUSED: dict[str, tuple[dict[str, Any], str]] = {
     "noncurrent versions without versioning": (
         {"versioning": False, "lifecycle": {"noncurrentVersionExpirationDays": 30}},
         "spec.parameters.lifecycle.noncurrentVersionExpirationDays: there are no noncurrent "
-        "versions without versioning",
+        "versions to expire while spec.parameters.versioning is false",
     ),
     "a key in another region": (
         {"encryption": {"kmsKeyArn": KEY.replace("eu-west-1", "us-east-1")}},

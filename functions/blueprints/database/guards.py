@@ -92,8 +92,8 @@ def validate_windows(p: DatabaseParameters) -> None:
         if _overlap(daily, maintenance, MINUTES_PER_WEEK):
             raise ComposeError(
                 "spec.parameters.backupWindow",
-                f"{p.backup_window} overlaps the maintenance window {p.maintenance_window}; "
-                "RDS refuses overlapping windows",
+                f"{p.backup_window} overlaps spec.parameters.maintenanceWindow "
+                f"{p.maintenance_window}; RDS refuses overlapping windows",
             )
 
 

@@ -10,13 +10,7 @@ import pytest
 # Tests that fail because of a blueprint bug of issue 8 fixed on another branch: expected to fail
 # until that fix lands (not strict, so the fix turns them green without touching this list).
 # Delete an entry once its fix is merged.
-KNOWN_BLUEPRINT_BUGS: dict[str, str] = {
-    "tests/blueprints/test_database.py::test_claim_connection_details_come_from_the_instance": (
-        "issue 8.1: the RDS Instance sets the external-name annotation to the DB identifier and no "
-        "forProvider.identifier, so the provider names the DB terraform-... (the fake provider "
-        "does what the real one does)"
-    ),
-}
+KNOWN_BLUEPRINT_BUGS: dict[str, str] = {}
 
 
 def pytest_configure(config: pytest.Config) -> None:

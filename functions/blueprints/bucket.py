@@ -228,7 +228,13 @@ def compose(xr: Composite[BucketParameters], out: Desired) -> None:
     )
 
     observed_bucket = xr.observed.get("bucket")
-    arn = observed_bucket.text("status", "atProvider", "arn") if observed_bucket else None
+    # A bucket's ARN follows from its name: known even when the observed status is missing.
+    arn = (
+        observed_bucket.text("status", "atProvider", "arn")
+        or f"arn:{partition(region)}:s3:::{name}"
+        if observed_bucket
+        else None
+    )
     if arn:
         out.status_model(BucketStatus(bucket=BucketInfo(name=name, arn=arn, region=region)))
         out.connection(bucket=name, region=region, arn=arn)

@@ -9,7 +9,6 @@ too.
 from __future__ import annotations
 
 import pytest
-from day2.scenarios import SCENARIOS, blueprint_of
 
 
 def xfail(reason: str | None) -> pytest.MarkDecorator:
@@ -65,16 +64,6 @@ TRANSITIONS: dict[tuple[str, str], str] = {
         "issue 8.8: renaming a pool drops its node group at once instead of keeping it until the "
         "renamed pool's node group is Ready"
     ),
-    ("database-own-key-claim", "own-kms-key-removed"): (
-        "issue 8.10: removing kmsKeyArn from a database created with it composes a new KMS key "
-        "and points the instance at it (kmsKeyId is ForceNew: stuck); the key check compares "
-        "only with a composed key"
-    ),
-    ("database", "version-major-upgrade"): (
-        "issue 8.13: a major upgrade drops the old parameter group in the reconcile that moves "
-        "the instance; it must stay until the instance is observed on the new group; issue 8.9: "
-        "the instance's parameterGroupNameRef changes without policy.resolve: Always"
-    ),
 }
 
 
@@ -85,12 +74,7 @@ SETTLING: dict[tuple[str, str], str] = {}
 # -- test_transitions: pairs of valid specs -------------------------------------------------------
 
 # Fields whose change, combined with others, hits a known bug: pairs touching them are skipped.
-PAIR_FIELDS: dict[tuple[str, str], str] = {
-    ("database", "storageGiB"): (
-        "dropping storageGiB (back to the size's default) on a grown database is refused naming "
-        "spec.parameters.size, a field the developer did not change"
-    ),
-}
+PAIR_FIELDS: dict[tuple[str, str], str] = {}
 
 
 # -- test_transitions: the same change without observed status ----------------------------------
@@ -101,38 +85,12 @@ MISSING_STATUS_TRANSITIONS: dict[tuple[str, str], str] = {
         "issue 8.10: the version-downgrade check reads only the Cluster's status.atProvider: "
         "without it a downgrade is composed"
     ),
-    ("database", "network-vpc"): (
-        "issue 8.10: the VPC-move check reads only the security group's status.atProvider: "
-        "without it the database is moved"
-    ),
-    ("database", "network-cluster-ref"): (
-        "issue 8.10: the VPC-move check reads only the security group's status.atProvider: "
-        "without it the database is moved to another cluster's VPC"
-    ),
-    # A database on a key of its own compares the literal kmsKeyId: that check holds.
-    **dict.fromkeys(
-        [
-            (s, "own-kms-key")
-            for s in SCENARIOS
-            if blueprint_of(s) == "database" and "own-key" not in s
-        ],
-        (
-            "issue 8.10: the key-change check reads only the instance's "
-            "status.atProvider.kmsKeyId: without it the encryption key is swapped (kmsKeyId is "
-            "ForceNew: stuck)"
-        ),
-    ),
 }
 
 
 # -- test_external_names --------------------------------------------------------------------------
 # By kind: its external-name use differs from the oracle's.
-EXTERNAL_NAMES: dict[str, str] = {
-    "Instance": (
-        "issue 8.1: the RDS Instance carries the DB identifier as external-name annotation and no "
-        "forProvider.identifier; the provider's external name is the DbiResourceId"
-    ),
-}
+EXTERNAL_NAMES: dict[str, str] = {}
 
 
 # By scenario: two XRs of the same name in two namespaces share an AWS name.
@@ -141,25 +99,11 @@ NAME_CLASHES: dict[str, str] = {
         "issue 8.2: IAM role names (<xr>-cluster-role, -node-role, -ebs-csi-role) ignore the "
         "namespace: team-b's XR adopts team-a's roles"
     ),
-    "database-namespaced": (
-        "issue 8.2: RDS SubnetGroup and ParameterGroup are NameAsIdentifier and named after the XR "
-        "only: team-b's XR adopts team-a's groups"
-    ),
-    "database-on-cluster-namespaced": (
-        "issue 8.2: RDS SubnetGroup and ParameterGroup are NameAsIdentifier and named after the XR "
-        "only: team-b's XR adopts team-a's groups"
-    ),
 }
 
 
 # By kind: a reference extracts what its field does not expect.
-REFERENCES: dict[str, str] = {
-    "Instance": (
-        "found with the oracle, not in issue 8's list: performanceInsightsKmsKeyIdRef extracts the "
-        "KMS key's external name (the key ID) where RDS expects the key ARN; set "
-        "performanceInsightsKmsKeyId to the key's ARN instead"
-    ),
-}
+REFERENCES: dict[str, str] = {}
 
 
 # -- test_observed_state ---------------------------------------------------------------------------
@@ -170,8 +114,6 @@ _CONNECTION_DETAILS = (
     "(the function could keep what it observes in the XR's secret)"
 )
 MISSING_STATUS: dict[str, str] = {
-    "bucket-claim": "issue 8.10: " + _CONNECTION_DETAILS.format("XR's connection secret"),
-    "bucket-namespaced": "issue 8.10: " + _CONNECTION_DETAILS.format("connection Secret"),
     "cluster": (
         "issue 8.10: without the EKS Cluster's status.atProvider its secrets encryptionConfig "
         "disappears from the composed Cluster (EKS cannot turn it off: stuck); and "
@@ -192,10 +134,7 @@ KMS_KEY_USAGE: str | None = (
     "issue 8.3: no Usage holds the composed KMS key back while the data it encrypts "
     "exists: deleting the claim schedules the key's deletion at once"
 )
-KMS_KEY_ORPHAN: str | None = (
-    "issue 8.3: the database's KMS key is deleted with the XR while its final "
-    "snapshot and retained automated backups stay, unreadable"
-)
+KMS_KEY_ORPHAN: str | None = None  # issue 8.3: fixed (database keys are orphaned)
 ADDON_VERSIONS: str | None = (
     "issue 8.12: add-ons are composed without addonVersion; the provider late-initializes "
     "it, so a cluster upgrade leaves them behind"
@@ -204,8 +143,5 @@ IAM_TAGS: str | None = (
     "issue 8.14: developer tags are copied onto IAM roles, where they act as principal "
     "tags for ABAC"
 )
-PRIVATE_CIDRS: str | None = (
-    "issue 8.14: allowedCidrs refuses only 0.0.0.0/0 and ::/0; any other public range is "
-    "composed into an ingress rule"
-)
+PRIVATE_CIDRS: str | None = None  # issue 8.14: fixed (private ranges only)
 CROSSPLANE_1: str | None = None  # issue 8.5: fixed (the README offers Crossplane 2 only)

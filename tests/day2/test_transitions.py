@@ -227,6 +227,7 @@ CHANGES: dict[str, dict[str, Change]] = {
         "performance-insights-toggled": Change("performanceInsights", False),
         "maintenance-window": Change("maintenanceWindow", "sat:02:00-sat:03:00"),
         "backup-window": Change("backupWindow", "23:00-23:30"),
+        "apply-immediately-off": Change("applyImmediately", False),
     },
 }
 

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from functions.kit import Blueprint, CommonParameters, ComposeError, Composite, Desired, Model
+from functions.kit.shapes import DeletionPolicy
 from functions.resources import kms
 from functions.resources.arns import partition, refuse_key_elsewhere
 from functions.resources.kinds import (
@@ -184,13 +185,7 @@ def compose(xr: Composite[BucketParameters], out: Desired) -> None:
 
     out.add(
         "bucket",
-        lambda: xr.shape.managed(
-            BUCKET,
-            xr.resource_name("bucket"),
-            # Never forceDestroy: AWS refuses to delete a bucket that still holds data.
-            {"region": region, "forceDestroy": False, "tags": xr.tags()},
-            external_name=name,
-        ),
+        lambda: bucket(xr, "bucket", name),
         stage=BUCKET_STAGE,
         uses=["kms-key"] if composes_key else [],
         delete_in_any_order="its settings go with it, and S3 refuses to delete it while it holds "
@@ -200,27 +195,49 @@ def compose(xr: Composite[BucketParameters], out: Desired) -> None:
     if p.block_public_access:
         out.add(
             "public-access-block",
-            lambda: public_access_block(xr, name),
+            lambda: public_access_block(xr, "public-access-block", name),
             after=after_bucket,
             stage=BUCKET_STAGE,
         )
     out.add(
         "ownership-controls",
-        lambda: ownership_controls(xr, name),
+        lambda: ownership_controls(xr, "ownership-controls", name),
         after=after_bucket,
         stage=BUCKET_STAGE,
     )
-    out.add("versioning", lambda: versioning(xr, name), after=after_bucket, stage=BUCKET_STAGE)
+    out.add(
+        "versioning",
+        lambda: versioning(xr, "versioning", name, p.versioning),
+        after=after_bucket,
+        stage=BUCKET_STAGE,
+    )
     out.add(
         "encryption",
-        lambda: encryption(xr, name),
+        lambda: encryption(
+            xr,
+            "encryption",
+            name,
+            p.encryption.type,
+            kms_key_arn=p.encryption.kms_key_arn,
+            composed_key="kms-key" if p.encryption.needs_key else None,
+        ),
         after=[*after_bucket, "kms-key"] if p.encryption.needs_key else after_bucket,
         stage=BUCKET_STAGE,
     )
     if p.lifecycle.is_set:
-        out.add("lifecycle", lambda: lifecycle(xr, name), after=after_bucket, stage=BUCKET_STAGE)
+        out.add(
+            "lifecycle",
+            lambda: lifecycle(xr, "lifecycle", name, p.lifecycle),
+            after=after_bucket,
+            stage=BUCKET_STAGE,
+        )
     if p.enforce_tls:
-        out.add("tls-policy", lambda: tls_policy(xr, name), after=after_bucket, stage=BUCKET_STAGE)
+        out.add(
+            "tls-policy",
+            lambda: tls_policy(xr, "tls-policy", name),
+            after=after_bucket,
+            stage=BUCKET_STAGE,
+        )
     # The kit keeps whatever is observed but no longer planned; an option turned off goes.
     out.remove_unplanned(
         lambda key: key in ("public-access-block", "lifecycle", "tls-policy"),
@@ -240,10 +257,27 @@ def compose(xr: Composite[BucketParameters], out: Desired) -> None:
         out.connection(bucket=name, region=region, arn=arn)
 
 
-def public_access_block(xr: Composite[BucketParameters], bucket: str) -> dict[str, Any]:
+# The builders take what they build from explicitly, so other blueprints compose buckets with
+# them too (XDatabase's backup bucket): `key` is the composition resource name.
+
+
+def bucket(
+    xr: Composite[Any], key: str, name: str, *, deletion_policy: DeletionPolicy | None = None
+) -> dict[str, Any]:
+    return xr.shape.managed(
+        BUCKET,
+        xr.resource_name(key),
+        # Never forceDestroy: AWS refuses to delete a bucket that still holds data.
+        {"region": xr.params.region, "forceDestroy": False, "tags": xr.tags()},
+        external_name=name,
+        deletion_policy=deletion_policy,
+    )
+
+
+def public_access_block(xr: Composite[Any], key: str, bucket: str) -> dict[str, Any]:
     return xr.shape.managed(
         BUCKET_PUBLIC_ACCESS_BLOCK,
-        xr.resource_name("public-access-block"),
+        xr.resource_name(key),
         {
             "region": xr.params.region,
             "bucket": bucket,
@@ -255,10 +289,10 @@ def public_access_block(xr: Composite[BucketParameters], bucket: str) -> dict[st
     )
 
 
-def ownership_controls(xr: Composite[BucketParameters], bucket: str) -> dict[str, Any]:
+def ownership_controls(xr: Composite[Any], key: str, bucket: str) -> dict[str, Any]:
     return xr.shape.managed(
         BUCKET_OWNERSHIP_CONTROLS,
-        xr.resource_name("ownership-controls"),
+        xr.resource_name(key),
         {
             "region": xr.params.region,
             "bucket": bucket,
@@ -267,11 +301,11 @@ def ownership_controls(xr: Composite[BucketParameters], bucket: str) -> dict[str
     )
 
 
-def versioning(xr: Composite[BucketParameters], bucket: str) -> dict[str, Any]:
-    status = "Enabled" if xr.params.versioning else "Suspended"
+def versioning(xr: Composite[Any], key: str, bucket: str, enabled: bool) -> dict[str, Any]:
+    status = "Enabled" if enabled else "Suspended"
     return xr.shape.managed(
         BUCKET_VERSIONING,
-        xr.resource_name("versioning"),
+        xr.resource_name(key),
         {
             "region": xr.params.region,
             "bucket": bucket,
@@ -280,16 +314,25 @@ def versioning(xr: Composite[BucketParameters], bucket: str) -> dict[str, Any]:
     )
 
 
-def encryption(xr: Composite[BucketParameters], bucket: str) -> dict[str, Any]:
-    settings = xr.params.encryption
-    default: dict[str, Any] = {"sseAlgorithm": settings.type}
-    if settings.kms_key_arn:
-        default["kmsMasterKeyId"] = settings.kms_key_arn
-    elif settings.needs_key:
-        default["kmsMasterKeyIdRef"] = xr.shape.ref(xr.resource_name("kms-key"))
+def encryption(
+    xr: Composite[Any],
+    key: str,
+    bucket: str,
+    sse_type: str,
+    *,
+    kms_key_arn: str | None = None,
+    composed_key: str | None = None,
+) -> dict[str, Any]:
+    """Default encryption with `kms_key_arn`, else the composed key `composed_key` (a composition
+    resource name), else S3's default key for `sse_type`."""
+    default: dict[str, Any] = {"sseAlgorithm": sse_type}
+    if kms_key_arn:
+        default["kmsMasterKeyId"] = kms_key_arn
+    elif composed_key:
+        default["kmsMasterKeyIdRef"] = xr.shape.ref(xr.resource_name(composed_key))
     return xr.shape.managed(
         BUCKET_ENCRYPTION,
-        xr.resource_name("encryption"),
+        xr.resource_name(key),
         {
             "region": xr.params.region,
             "bucket": bucket,
@@ -297,15 +340,14 @@ def encryption(xr: Composite[BucketParameters], bucket: str) -> dict[str, Any]:
                 {
                     "applyServerSideEncryptionByDefault": default,
                     # S3 Bucket Keys cut KMS requests (and cost) by orders of magnitude.
-                    "bucketKeyEnabled": settings.type == "aws:kms",
+                    "bucketKeyEnabled": sse_type == "aws:kms",
                 }
             ],
         },
     )
 
 
-def lifecycle(xr: Composite[BucketParameters], bucket: str) -> dict[str, Any]:
-    settings = xr.params.lifecycle
+def lifecycle(xr: Composite[Any], key: str, bucket: str, settings: Lifecycle) -> dict[str, Any]:
     rule: dict[str, Any] = {
         "id": "paved",
         "status": "Enabled",
@@ -324,12 +366,12 @@ def lifecycle(xr: Composite[BucketParameters], bucket: str) -> dict[str, Any]:
         ]
     return xr.shape.managed(
         BUCKET_LIFECYCLE,
-        xr.resource_name("lifecycle"),
+        xr.resource_name(key),
         {"region": xr.params.region, "bucket": bucket, "rule": [rule]},
     )
 
 
-def tls_policy(xr: Composite[BucketParameters], bucket: str) -> dict[str, Any]:
+def tls_policy(xr: Composite[Any], key: str, bucket: str) -> dict[str, Any]:
     arn = f"arn:{partition(xr.params.region)}:s3:::{bucket}"
     policy = {
         "Version": "2012-10-17",
@@ -346,7 +388,7 @@ def tls_policy(xr: Composite[BucketParameters], bucket: str) -> dict[str, Any]:
     }
     return xr.shape.managed(
         BUCKET_POLICY,
-        xr.resource_name("tls-policy"),
+        xr.resource_name(key),
         {
             "region": xr.params.region,
             "bucket": bucket,

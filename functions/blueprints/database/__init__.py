@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from functions.kit import Blueprint, Composite, Desired, Measure
 
-from . import guards, outputs, placement, rds
+from . import cnpg, guards, outputs, placement, rds
 from .names import identifier
 from .parameters import DatabaseInfo, DatabaseParameters, DatabaseStatus
 
@@ -29,10 +29,14 @@ __all__ = [
 
 
 def compose(xr: Composite[DatabaseParameters], out: Desired) -> None:
-    # The placement seam: `placement.resolve` says where the database lives (today a VPC, with
-    # RDS composing it there). Another placement, e.g. CloudNativePG in a Paved cluster, adds its
-    # own placement type to `placement`, a module composing it, and a branch here.
+    # The placement seam: placement aws is RDS in a VPC (`placement.resolve` says which);
+    # placement cluster is CloudNativePG in a Paved cluster (`cnpg`).
     guards.validate(xr.params)
+    guards.validate_placement(xr.params)
+    guards.refuse_placement_change(xr)
+    if xr.params.placement == "cluster":
+        cnpg.compose(xr, out)
+        return
     where = placement.resolve(xr, out)
     guards.refuse_destructive_changes(xr, where)
     if where is not None:
@@ -44,14 +48,21 @@ def measure(p: DatabaseParameters) -> dict[str, Measure]:
     """What the Composition's policy limits: the size, and the storage it may grow to."""
     return {
         "databaseSize": Measure("spec.parameters.size", p.size),
-        "storageGiB": Measure("spec.parameters.maxStorageGiB", p.max_storage),
+        "storageGiB": (
+            Measure(p.storage_field, p.storage)
+            if p.placement == "cluster"  # a volume does not grow by itself
+            else Measure("spec.parameters.maxStorageGiB", p.max_storage)
+        ),
     }
 
 
 BLUEPRINT = Blueprint(
     kind="XDatabase",
     claim_kind="Database",
-    description="A private, encrypted, backed-up RDS database (PostgreSQL, MySQL or MariaDB).",
+    description=(
+        "A private, encrypted, backed-up database: RDS (PostgreSQL, MySQL or MariaDB), or "
+        "PostgreSQL on CloudNativePG in a Paved cluster."
+    ),
     parameters=DatabaseParameters,
     status=DatabaseStatus,
     compose=compose,

@@ -226,3 +226,115 @@ def _refuse_key_change(xr: Composite[DatabaseParameters], instance: Observed) ->
             f"the database is encrypted with {in_use}; changing the key to {wanted} would "
             "replace it",
         )
+
+
+# -- placement ----------------------------------------------------------------------------------
+
+# CloudNativePG's PostgreSQL images (ghcr.io/cloudnative-pg/postgresql) for supported majors.
+CLUSTER_VERSIONS = ("14", "15", "16", "17")
+# What only an RDS instance has: refused with placement cluster rather than silently ignored.
+RDS_ONLY = (
+    ("instanceClass", "instance_class", None),
+    ("maxStorageGiB", "max_storage_gib", None),
+    ("performanceInsights", "performance_insights", False),
+    ("maintenanceWindow", "maintenance_window", None),
+)
+
+
+def validate_placement(p: DatabaseParameters) -> None:
+    """What placement cluster needs, and what it cannot do."""
+    namespaces = "spec.parameters.network.allowedNamespaces"
+    if p.placement == "aws":
+        if p.network.allowed_namespaces:
+            raise ComposeError(
+                namespaces, "is for placement cluster; RDS admits allowedCidrs or cluster nodes"
+            )
+        return
+    if p.engine != "postgres":
+        raise ComposeError(
+            "spec.parameters.engine",
+            f"placement cluster runs PostgreSQL (CloudNativePG) only, not {p.engine}; "
+            "use placement aws for it",
+        )
+    if p.major_version not in CLUSTER_VERSIONS:
+        raise ComposeError(
+            "spec.parameters.version",
+            f"postgres {p.major_version} is not supported with placement cluster; "
+            f"use one of {', '.join(CLUSTER_VERSIONS)}",
+        )
+    for field, attribute, unset in RDS_ONLY:
+        if getattr(p, attribute) != unset:
+            raise ComposeError(
+                f"spec.parameters.{field}", "is for placement aws (RDS) only; leave it out"
+            )
+    if not p.network.allowed_namespaces:
+        raise ComposeError(
+            namespaces, "needs at least one namespace of the cluster, or nothing can connect"
+        )
+
+
+def refuse_placement_change(xr: Composite[DatabaseParameters]) -> None:
+    """The XRD refuses a change of placement; this catches XRs that bypass the API server."""
+    observed = "aws" if "instance" in xr.observed else None
+    if "postgres" in xr.observed:
+        observed = "cluster"
+    if observed and observed != xr.params.placement:
+        raise ComposeError(
+            "spec.parameters.placement",
+            f"the database runs with placement {observed}; moving it to "
+            f"{xr.params.placement} is not supported. Create a new Database and migrate the data",
+        )
+
+
+def _gibibytes(size: object) -> int | None:
+    """A Kubernetes quantity in whole GiB (20Gi -> 20), None when it is not one."""
+    if isinstance(size, str) and size.endswith("Gi") and size[:-2].isdigit():
+        return int(size[:-2])
+    return None
+
+
+def refuse_cluster_changes(
+    xr: Composite[DatabaseParameters], provider_config_name: str | None
+) -> None:
+    """Changes CloudNativePG cannot make to a running database, or that would move it."""
+    p = xr.params
+    namespace = xr.observed.get("namespace")
+    observed_config = (
+        namespace.get("spec", "providerConfigRef", "name") if namespace is not None else None
+    )
+    if isinstance(observed_config, str) and observed_config != provider_config_name:
+        raise ComposeError(
+            "spec.parameters.network.clusterRef.name",
+            f"the database runs in the cluster of ProviderConfig {observed_config}; moving it "
+            "to another cluster is not supported. Create a new Database and migrate the data",
+        )
+    postgres = xr.observed.get("postgres")
+    manifest = postgres.get("spec", "forProvider", "manifest") if postgres is not None else None
+    spec = manifest.get("spec") if isinstance(manifest, dict) else None
+    if not isinstance(spec, dict):
+        return
+    storage = spec.get("storage")
+    size = _gibibytes(storage.get("size") if isinstance(storage, dict) else None)
+    if size is not None and p.storage < size:
+        raise ComposeError(
+            p.storage_field,
+            f"storage would shrink from {size} to {p.storage} GiB; a volume can only grow",
+        )
+    image = spec.get("imageName")
+    running = image.rpartition(":")[2].split(".")[0] if isinstance(image, str) else None
+    if running in CLUSTER_VERSIONS and CLUSTER_VERSIONS.index(p.major_version) < (
+        CLUSTER_VERSIONS.index(running)
+    ):
+        raise ComposeError(
+            "spec.parameters.version",
+            f"the database runs postgres {running}; PostgreSQL cannot downgrade to "
+            f"{p.major_version}",
+        )
+    bootstrap = spec.get("bootstrap")
+    initdb = bootstrap.get("initdb") if isinstance(bootstrap, dict) else None
+    name = initdb.get("database") if isinstance(initdb, dict) else None
+    if isinstance(name, str) and name and name != p.database_name:
+        raise ComposeError(
+            "spec.parameters.databaseName",
+            f"the database was created as {name}; it cannot be renamed",
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
@@ -14,6 +14,7 @@ from functions.kit import CommonParameters, Model, immutable, xrd_rules
 
 Engine = Literal["postgres", "mysql", "mariadb"]
 Size = Literal["small", "medium", "large"]
+Placement = Literal["aws", "cluster"]
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,11 @@ BACKUP_WINDOW_PATTERN = f"^{_TIME}-{_TIME}$"
 MAINTENANCE_WINDOW_PATTERN = f"^{_DAY}:{_TIME}-{_DAY}:{_TIME}$"
 
 
+NamespaceName = Annotated[
+    str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", min_length=1, max_length=63)
+]
+
+
 class ClusterRef(Model):
     name: str = Field(
         min_length=1, max_length=253, description="Name of the Cluster (claim) or XCluster."
@@ -156,6 +162,14 @@ class Network(Model):
             "Private IPv4 CIDR blocks (RFC 1918 or RFC 6598) allowed to connect on the engine port."
         ),
     )
+    allowed_namespaces: list[NamespaceName] = Field(
+        default_factory=list,
+        max_length=64,
+        description=(
+            "placement cluster only: namespaces of the cluster whose pods may connect (nothing "
+            "else can). At least one."
+        ),
+    )
 
     @model_validator(mode="after")
     def _one_way_to_place_it(self) -> Network:
@@ -173,12 +187,33 @@ class Network(Model):
                 )
             if len(set(self.allowed_cidrs)) != len(self.allowed_cidrs):
                 raise ValueError("allowedCidrs lists the same CIDR block twice")
+            if self.allowed_namespaces:
+                raise ValueError("allowedNamespaces is for placement cluster, with clusterRef")
+        if len(set(self.allowed_namespaces)) != len(self.allowed_namespaces):
+            raise ValueError("allowedNamespaces lists the same namespace twice")
         return self
 
 
 class DatabaseParameters(CommonParameters):
     """What the Database should be."""
 
+    placement: Placement = Field(
+        default="aws",
+        description=(
+            "aws: an RDS instance. cluster: PostgreSQL run by CloudNativePG in the Paved cluster "
+            "network.clusterRef names (postgres only; the cluster must enable "
+            "platform.cloudnativePg). Cannot change later."
+        ),
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self == oldSelf",
+                    "message": "placement cannot change: create a new Database and migrate the "
+                    "data instead",
+                }
+            ]
+        },
+    )
     engine: Engine = Field(
         default="postgres",
         description="postgres, mysql or mariadb. Cannot change later.",
@@ -277,6 +312,16 @@ class DatabaseParameters(CommonParameters):
     )
     network: Network = Field(description="Where the database lives and who may connect to it.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _cluster_placement_needs_a_cluster(cls, data: Any) -> Any:
+        # Before the network's own rules, which would ask for a VPC instead.
+        if isinstance(data, dict) and data.get("placement") == "cluster":
+            network = data.get("network")
+            if not isinstance(network, dict) or not network.get("clusterRef"):
+                raise ValueError("placement cluster needs network.clusterRef: the Paved cluster")
+        return data
+
     @property
     def engine_spec(self) -> EngineSpec:
         return ENGINES[self.engine]
@@ -310,12 +355,19 @@ class DatabaseParameters(CommonParameters):
 
 
 class DatabaseInfo(Model):
+    placement: Placement | None = Field(default=None, description="aws or cluster.")
     identifier: str | None = Field(default=None, description="The RDS DB instance identifier.")
     endpoint: str | None = Field(default=None, description="Host name to connect to.")
     port: int | None = Field(default=None, description="Port to connect to.")
     engine: str | None = Field(default=None, description="postgres, mysql or mariadb.")
     version: str | None = Field(default=None, description="The engine version running.")
     arn: str | None = Field(default=None, description="The DB instance's ARN.")
+    instances: int | None = Field(
+        default=None, description="placement cluster: PostgreSQL instances (primary and standbys)."
+    )
+    namespace: str | None = Field(
+        default=None, description="placement cluster: the database's namespace in the cluster."
+    )
 
 
 class DatabaseStatus(Model):

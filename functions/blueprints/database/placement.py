@@ -50,6 +50,35 @@ def cluster_requirement(xr: Composite[Any]) -> tuple[str, str | None]:
     return "XCluster", None
 
 
+@dataclass(frozen=True)
+class RequiredCluster:
+    """The referenced cluster as Crossplane read it: the raw resource, and how to name it."""
+
+    resource: dict[str, Any]
+    where: str  # e.g. "Cluster platform in namespace team-a"
+
+
+def find_cluster(xr: Composite[DatabaseParameters], out: Desired) -> RequiredCluster | None:
+    """The cluster network.clusterRef names, or None (holding the XR) until Crossplane read it.
+
+    A cluster that does not exist is a FATAL naming the field.
+    """
+    assert xr.params.network.cluster_ref is not None
+    name = xr.params.network.cluster_ref.name
+    kind, namespace = cluster_requirement(xr)
+    where = f"{kind} {name}" + (f" in namespace {namespace}" if namespace else "")
+    found = out.require("cluster", xr.api_version, kind, match_name=name, namespace=namespace)
+    if found is None:
+        wait_for_cluster(out, f"waiting for Crossplane to read {where}")
+        return None
+    if not found:
+        raise ComposeError(
+            "spec.parameters.network.clusterRef.name",
+            f"no {kind} named {name}" + (f" in namespace {namespace}" if namespace else ""),
+        )
+    return RequiredCluster(found[0], where)
+
+
 def resolve(xr: Composite[DatabaseParameters], out: Desired) -> Placement | None:
     """Where to put the database; None while the referenced cluster is not ready to say."""
     network = xr.params.network
@@ -58,22 +87,14 @@ def resolve(xr: Composite[DatabaseParameters], out: Desired) -> Placement | None
         return Placement(
             network.vpc_id, tuple(network.subnet_ids), cidrs=tuple(network.allowed_cidrs)
         )
-    name = network.cluster_ref.name
-    kind, namespace = cluster_requirement(xr)
-    where = f"{kind} {name}" + (f" in namespace {namespace}" if namespace else "")
-    found = out.require("cluster", xr.api_version, kind, match_name=name, namespace=namespace)
-    if found is None:
-        _wait_for_cluster(out, f"waiting for Crossplane to read {where}")
+    required = find_cluster(xr, out)
+    if required is None:
         return None
-    if not found:
-        raise ComposeError(
-            "spec.parameters.network.clusterRef.name",
-            f"no {kind} named {name}" + (f" in namespace {namespace}" if namespace else ""),
-        )
-    cluster = ((found[0].get("status") or {}).get("cluster")) or {}
+    where = required.where
+    cluster = ((required.resource.get("status") or {}).get("cluster")) or {}
     missing = [field for field in CLUSTER_FIELDS if not cluster.get(field)]
     if missing:
-        _wait_for_cluster(
+        wait_for_cluster(
             out, f"waiting for {where} to report {', '.join(missing)} in status.cluster"
         )
         return None
@@ -95,7 +116,7 @@ def resolve(xr: Composite[DatabaseParameters], out: Desired) -> Placement | None
     )
 
 
-def _wait_for_cluster(out: Desired, message: str) -> None:
+def wait_for_cluster(out: Desired, message: str, reason: str = "WaitingForCluster") -> None:
     # Until the cluster says where the database lives, compose nothing new and keep what exists.
     out.hold(message)
-    out.condition("DatabaseReady", False, "WaitingForCluster", message)
+    out.condition("DatabaseReady", False, reason, message)

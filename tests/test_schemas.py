@@ -27,8 +27,11 @@ def _composite_examples() -> list[Path]:
         if path.is_relative_to(EXAMPLES / "extending"):
             continue  # a plugin's own examples: its own tests run them with the plugin installed
         document = yaml.safe_load(path.read_text())
-        if isinstance(document, dict) and str(document.get("apiVersion", "")).startswith(
-            "platform.paved.dev/"
+        if (
+            isinstance(document, dict)
+            and str(document.get("apiVersion", "")).startswith("platform.paved.dev/")
+            # A required resource handed to `paved render -r` (it has a status): not an input.
+            and "status" not in document
         ):
             paths.append(path)
     return paths

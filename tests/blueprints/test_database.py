@@ -148,6 +148,7 @@ def test_claim_connection_details_come_from_the_instance() -> None:
         "uri": f"postgresql://paved_admin:{password}@{host}:5432/orders?sslmode=require".encode(),
     }
     assert status(final.response)["database"] == {
+        "placement": "aws",
         "identifier": "orders-db-f07cf",
         "endpoint": host,
         "port": 5432,

@@ -606,11 +606,12 @@ def cluster_manifest(xr: Composite[DatabaseParameters], ns: str) -> dict[str, An
         "bootstrap": {"initdb": {"database": p.database_name, "owner": MASTER_USERNAME}},
         "storage": {"size": f"{p.storage}Gi"},
         "resources": {"requests": resources, "limits": resources},
-        # Instances in different zones, like a Multi-AZ standby.
+        # Instances in different zones where the cluster has them, like a Multi-AZ standby
+        # (preferred: a cluster with fewer zones than instances still runs them all).
         "affinity": {
             "enablePodAntiAffinity": True,
             "topologyKey": "topology.kubernetes.io/zone",
-            "podAntiAffinityType": "required" if p.high_availability else "preferred",
+            "podAntiAffinityType": "preferred",
         },
         "inheritedMetadata": {"labels": labels(xr)},
     }

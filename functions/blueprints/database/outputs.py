@@ -27,6 +27,7 @@ def publish(xr: Composite[DatabaseParameters], out: Desired) -> None:
     out.status_model(
         DatabaseStatus(
             database=DatabaseInfo(
+                placement="aws",
                 identifier=identifier(xr),
                 endpoint=address,
                 port=port,

@@ -83,7 +83,7 @@ def settled(
     """Everything composed for `xr` exists and is ready; CNPG wrote its app Secret."""
     final = replay(xr, mode)[-1]
     observed = {key: simulate.observe(key, r) for key, r in final.desired.items()}
-    observed["connection"].connection_details.update(
+    observed["app-secret"].connection_details.update(
         {"username": USERNAME, "password": PASSWORD} if details is None else details
     )
     return observed
@@ -157,7 +157,7 @@ def test_what_is_composed() -> None:
         "postgres",
         "scheduled-backup",
         "pod-monitor",
-        "connection",
+        "app-secret",
         "usage-cluster-by-postgres",
     }
 
@@ -204,7 +204,7 @@ def test_stages_the_namespace_and_aws_first_then_postgres_then_what_uses_it() ->
     first_postgres = next(i for i, s in enumerate(stages) if "postgres" in s)
     first_association = next(i for i, s in enumerate(stages) if "backup-pod-identity" in s)
     assert first_association < first_postgres, "backups work from the first instance on"
-    for later in ("scheduled-backup", "connection"):
+    for later in ("scheduled-backup", "app-secret"):
         assert next(i for i, s in enumerate(stages) if later in s) > first_postgres
 
 
@@ -476,7 +476,7 @@ def connection_details(rsp: fnv1.RunFunctionResponse) -> dict[str, bytes]:
 
 
 def test_the_connection_object_only_observes_the_app_secret() -> None:
-    connection = final_resources("claim")["connection"]["spec"]
+    connection = final_resources("claim")["app-secret"]["spec"]
     assert connection["managementPolicies"] == ["Observe"]
     assert [d["toConnectionSecretKey"] for d in connection["connectionDetails"]] == [
         "username",
@@ -786,7 +786,7 @@ def test_holding_keeps_everything_that_exists() -> None:
     observed = _settled_claim()
     rsp = run(CLAIM, "claim", observed, **{"status.platform.cloudnativePg.ready": False})
     assert set(simulate.desired_resources(rsp)) == set(observed)
-    assert "connection" in simulate.desired_resources(rsp)
+    assert "app-secret" in simulate.desired_resources(rsp)
     assert rsp.desired.composite.connection_details["password"] == PASSWORD
 
 

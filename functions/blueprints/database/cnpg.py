@@ -69,7 +69,7 @@ ROLE_KEY, POLICY_KEY, ATTACHMENT_KEY, ASSOCIATION_KEY = (
     "backup-role-policy",
     "backup-pod-identity",
 )
-NAMESPACE_KEY, POSTGRES_KEY, CONNECTION_KEY = "namespace", "postgres", "connection"
+NAMESPACE_KEY, POSTGRES_KEY, CONNECTION_KEY = "namespace", "postgres", "app-secret"
 CLUSTER_USAGE_KEY = "usage-cluster-by-postgres"
 
 

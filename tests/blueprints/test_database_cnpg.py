@@ -817,3 +817,87 @@ def test_the_example_renders_with_the_cluster_supplied() -> None:
     }
     assert keys == set(final_resources("claim"))
     assert docs[0]["status"]["database"]["placement"] == "cluster"
+
+
+# -- day 2: every change applied without touching an immutable field, or refused -----------------
+
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/0b8e1c1e-1111-2222-3333-444455556666"
+NETWORK = CLAIM["spec"]["parameters"]["network"]
+
+# One change per parameter: the keys it removes on purpose, or the field its FATAL result names.
+CHANGES: dict[str, tuple[dict[str, Any], set[str] | str]] = {
+    "placement": (
+        {"placement": "aws", "network": {"clusterRef": {"name": "platform"}}},
+        "spec.parameters.placement",
+    ),
+    "engine": ({"engine": "mysql", "version": "8.0"}, "spec.parameters.engine"),
+    "version up": ({"version": "17"}, set()),
+    "version down": ({"version": "15"}, "spec.parameters.version"),
+    "size up": ({"size": "large"}, set()),
+    "size down": ({"size": "small"}, "spec.parameters.size"),
+    "storageGiB up": ({"storageGiB": 200}, set()),
+    "storageGiB down": ({"storageGiB": 50}, "spec.parameters.storageGiB"),
+    "databaseName": ({"databaseName": "sales"}, "spec.parameters.databaseName"),
+    "instanceClass": ({"instanceClass": "db.r6g.large"}, "spec.parameters.instanceClass"),
+    "highAvailability": ({"highAvailability": False}, set()),
+    "backupRetentionDays": ({"backupRetentionDays": 21}, set()),
+    "no backups": ({"backupRetentionDays": 0, "allowNoBackups": True}, {"scheduled-backup"}),
+    "backupWindow": ({"backupWindow": "03:00-04:00"}, set()),
+    "deletionProtection": ({"deletionProtection": False}, set()),
+    "kmsKeyArn": ({"kmsKeyArn": KEY_ARN}, set()),
+    "tags": ({"tags": {"team": "team-z", "cost-center": "42"}}, set()),
+    "deletionPolicy": ({"deletionPolicy": "Orphan"}, set()),
+    "allowedNamespaces": ({"network": {**NETWORK, "allowedNamespaces": ["billing"]}}, set()),
+    "another cluster": (
+        {"network": {**NETWORK, "clusterRef": {"name": "elsewhere"}}},
+        "spec.parameters.network.clusterRef.name",
+    ),
+}
+
+
+def _immutables_changed(
+    observed: dict[str, simulate.ObservedResource], desired: dict[str, dict[str, Any]]
+) -> list[str]:
+    from support import provider_facts
+
+    changed = []
+    for key, resource in desired.items():
+        if key not in observed:
+            continue
+        for path in provider_facts.immutable_fields(resource):
+            old = provider_facts.field_value(observed[key].resource, path)
+            new = provider_facts.field_value(resource, path)
+            if old is not None and new is not None and old != new:
+                changed.append(f"{key} {path}: {old!r} -> {new!r}")
+    return changed
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("change", CHANGES)
+def test_every_change_is_applied_safely_or_refused_naming_the_field(mode: str, change: str) -> None:
+    parameters, outcome = CHANGES[change]
+    xr = xr_for(mode)
+    changed = with_parameters(xr, **parameters)
+    observed = settled(xr, mode)
+    # Another cluster: Crossplane hands over that one (same platform, another ProviderConfig).
+    other = (
+        {"status.cluster.providerConfigName": "elsewhere"} if change == "another cluster" else {}
+    )
+    if isinstance(outcome, str):
+        (fatal,) = fatal_messages(run(changed, mode, observed, **other))
+        assert fatal.startswith(outcome), fatal
+        return
+    for _ in range(5):
+        rsp = run(changed, mode, observed)
+        assert not fatal_messages(rsp)
+        desired = simulate.desired_resources(rsp)
+        assert _immutables_changed(observed, desired) == []
+        assert set(observed) - set(desired) <= outcome
+        if all(key in observed for key in desired) and all(
+            desired[key].get("spec") == observed[key].resource.get("spec") for key in desired
+        ):
+            break
+        observed = {key: simulate.observe(key, r) for key, r in desired.items()}
+    else:
+        pytest.fail("the change never settled")
+    assert status(rsp)["progress"]["waitingFor"] == []

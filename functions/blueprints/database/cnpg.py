@@ -44,6 +44,7 @@ from . import guards
 from .names import EXTERNAL_NAME
 from .parameters import MASTER_USERNAME, DatabaseParameters
 from .placement import RequiredCluster, find_cluster, wait_for_cluster
+from .rds import as_created
 
 # The CNPG Cluster's name in its namespace: its services are postgres-rw/-ro/-r, its service
 # account (the one Pod Identity binds) postgres, the Secret with the app user postgres-app.
@@ -371,7 +372,7 @@ def compose_backup_identity(
             xr.resource_name(POLICY_KEY),
             {
                 "policy": backup_policy_document(xr, bucket),
-                "description": description,
+                "description": as_created(xr, POLICY_KEY, "description", description),
                 "tags": xr.tags(),
             },
             external_name=policy_name(xr),
@@ -396,9 +397,10 @@ def compose_backup_identity(
             xr.resource_name(ASSOCIATION_KEY),
             {
                 "region": p.region,
-                "clusterName": target.eks_name,
-                "namespace": namespace(xr),
-                "serviceAccount": CLUSTER_NAME,
+                # Immutable: kept as created (moving to another cluster is refused before).
+                "clusterName": as_created(xr, ASSOCIATION_KEY, "clusterName", target.eks_name),
+                "namespace": as_created(xr, ASSOCIATION_KEY, "namespace", namespace(xr)),
+                "serviceAccount": as_created(xr, ASSOCIATION_KEY, "serviceAccount", CLUSTER_NAME),
                 "roleArnRef": xr.shape.ref(xr.resource_name(ROLE_KEY)),
                 "tags": xr.tags(),
             },

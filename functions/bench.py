@@ -242,9 +242,12 @@ def _example_documents() -> Iterator[tuple[str, dict[str, Any]]]:
             continue
         for document in documents:
             # Only Paved's XRs and claims: examples also hold observed provider resources
-            # (an s3 Bucket is kind Bucket too).
-            if isinstance(document, dict) and str(document.get("apiVersion", "")).startswith(
-                "platform.paved.dev/"
+            # (an s3 Bucket is kind Bucket too), and required resources for `paved render -e`
+            # (with a status), which are not inputs.
+            if (
+                isinstance(document, dict)
+                and str(document.get("apiVersion", "")).startswith("platform.paved.dev/")
+                and "status" not in document
             ):
                 yield str(path.relative_to(EXAMPLES.parent)), document
 

@@ -30,7 +30,7 @@ def _composite_examples() -> list[Path]:
         if (
             isinstance(document, dict)
             and str(document.get("apiVersion", "")).startswith("platform.paved.dev/")
-            # A required resource handed to `paved render -r` (it has a status): not an input.
+            # A required resource handed to `paved render -e` (it has a status): not an input.
             and "status" not in document
         ):
             paths.append(path)

@@ -805,7 +805,7 @@ def test_the_example_renders_with_the_cluster_supplied() -> None:
         [
             "render",
             str(EXAMPLES / "database/claim-in-cluster.yaml"),
-            "-r",
+            "-e",
             str(REQUIRED_FILE),
             "--until-ready",
         ],
@@ -901,3 +901,11 @@ def test_every_change_is_applied_safely_or_refused_naming_the_field(mode: str, c
     else:
         pytest.fail("the change never settled")
     assert status(rsp)["progress"]["waitingFor"] == []
+
+
+def test_turning_monitoring_off_removes_the_pod_monitor() -> None:
+    observed = _settled_claim()
+    rsp = run(CLAIM, "claim", observed, **{"spec.parameters.platform.monitoring": None})
+    resources = simulate.desired_resources(rsp)
+    assert "pod-monitor" not in resources
+    assert set(observed) - set(resources) == {"pod-monitor"}

@@ -31,6 +31,7 @@ def _examples() -> list[Path]:
             "platform.paved.dev/"
         )
         and "clusterRef" not in path.read_text()
+        and "status" not in yaml.safe_load(path.read_text())  # a required resource, not an input
     ]
 
 

@@ -448,12 +448,16 @@ def compose_in_cluster(xr: Composite[DatabaseParameters], out: Desired, target: 
             k8s_object(xr, "scheduled-backup", scheduled_backup(xr, ns), config),
             after=[POSTGRES_KEY],
         )
+    else:
+        out.remove("scheduled-backup", "backupRetentionDays is 0: no scheduled backups")
     if target.monitoring:
         out.add(
             "pod-monitor",
             k8s_object(xr, "pod-monitor", pod_monitor(ns), config),
             after=[NAMESPACE_KEY],
         )
+    else:
+        out.remove("pod-monitor", "the cluster's monitoring is off")
     secret = {"apiVersion": "v1", "kind": "Secret", "name": APP_SECRET, "namespace": ns}
     out.add(
         CONNECTION_KEY,

@@ -909,3 +909,48 @@ def test_turning_monitoring_off_removes_the_pod_monitor() -> None:
     resources = simulate.desired_resources(rsp)
     assert "pod-monitor" not in resources
     assert set(observed) - set(resources) == {"pod-monitor"}
+
+
+ODD_OBSERVED = {
+    "a provider config name that is a number": (
+        "namespace",
+        ("spec", "providerConfigRef", "name"),
+        7,
+    ),
+    "a namespace name that is a list": (
+        "namespace",
+        ("spec", "forProvider", "manifest", "metadata"),
+        ["pg-x"],
+    ),
+    "a cluster spec that is a list": ("postgres", ("spec", "forProvider", "manifest"), []),
+    "a storage size that is not a quantity": (
+        "postgres",
+        ("spec", "forProvider", "manifest", "spec", "storage"),
+        {"size": "lots"},
+    ),
+    "an image that is a number": (
+        "postgres",
+        ("spec", "forProvider", "manifest", "spec"),
+        {"imageName": 16},
+    ),
+    "an external name that is an object": ("backup-role", ("metadata", "annotations"), {}),
+    "a live object that is a string": ("postgres", ("status", "atProvider"), {"manifest": "x"}),
+}
+
+
+@pytest.mark.parametrize("case", ODD_OBSERVED)
+def test_odd_observed_values_are_unknown_never_a_crash(case: str) -> None:
+    key, path, value = ODD_OBSERVED[case]
+    observed = copy.deepcopy(_settled_claim())
+    target = observed[key].resource
+    for part in path[:-1]:
+        target = target[part]
+    if isinstance(value, dict) and isinstance(target.get(path[-1]), dict):
+        target[path[-1]] = {**target[path[-1]], **value}
+        if key == "backup-role":
+            target[path[-1]]["crossplane.io/external-name"] = {"odd": True}
+    else:
+        target[path[-1]] = value
+    rsp = run(CLAIM, "claim", observed)
+    assert not fatal_messages(rsp)
+    assert "postgres" in simulate.desired_resources(rsp)

@@ -192,23 +192,21 @@ def resolve(xr: Composite[DatabaseParameters], out: Desired) -> Target | None:
 # -- names: stable forever ----------------------------------------------------------------------
 
 
-def _observed_manifest(xr: Composite[Any], key: str) -> dict[str, Any]:
-    observed = xr.observed.get(key)
-    manifest = observed.get("spec", "forProvider", "manifest") if observed is not None else None
-    return manifest if isinstance(manifest, dict) else {}
-
-
 def namespace(xr: Composite[Any]) -> str:
     """The database's namespace in the cluster: unique per XR, the one it has once it exists."""
-    observed = _text(_dig(_observed_manifest(xr, NAMESPACE_KEY), "metadata", "name"))
-    return observed or dns_label("pg", unique_base(xr, 60))
+    observed = xr.observed.get(NAMESPACE_KEY)
+    name = (
+        observed.text("spec", "forProvider", "manifest", "metadata", "name")
+        if observed is not None
+        else None
+    )
+    return name or dns_label("pg", unique_base(xr, 60))
 
 
 def _external_name(xr: Composite[Any], key: str, new_name: str) -> str:
     observed = xr.observed.get(key)
-    annotations = observed.get("metadata", "annotations") if observed is not None else None
-    name = annotations.get(EXTERNAL_NAME) if isinstance(annotations, dict) else None
-    return name if isinstance(name, str) and name else new_name
+    name = observed.text("metadata", "annotations", EXTERNAL_NAME) if observed is not None else None
+    return name or new_name
 
 
 def _suffixed(xr: Composite[Any], suffix: str, max_len: int) -> str:
@@ -705,8 +703,12 @@ def cluster_usage(xr: Composite[DatabaseParameters], target: Target) -> dict[str
 def publish(xr: Composite[DatabaseParameters], out: Desired, target: Target | None) -> None:
     p = xr.params
     observed = xr.observed.get(POSTGRES_KEY)
-    live = observed.at_provider("manifest") if observed is not None else None
-    running = _dig(live, "status", "instances")
+    # What CNPG reports (the live object provider-kubernetes observes), when it does.
+    running = (
+        observed.integer("status", "atProvider", "manifest", "status", "instances")
+        if observed is not None
+        else None
+    )
     out.status(
         database={
             key: value
@@ -716,19 +718,15 @@ def publish(xr: Composite[DatabaseParameters], out: Desired, target: Target | No
                 "port": PORT if observed is not None else None,
                 "engine": p.engine,
                 "version": p.major_version,
-                "instances": running
-                if isinstance(running, int) and not isinstance(running, bool)
-                else instances(p),
+                "instances": instances(p) if running is None else running,
                 "namespace": namespace(xr) if observed is not None else None,
             }.items()
             if value is not None
         }
     )
     details = xr.observed.get(CONNECTION_KEY)
-    username = password = None
-    if details is not None:
-        username = _detail(out, details.connection_details.get("username"), "username")
-        password = _detail(out, details.connection_details.get("password"), "password")
+    username = details.connection_text("username") if details is not None else None
+    password = details.connection_text("password") if details is not None else None
     if observed is not None and password:
         username = username or MASTER_USERNAME
         address = host(xr)
@@ -758,13 +756,3 @@ def publish(xr: Composite[DatabaseParameters], out: Desired, target: Target | No
         )
     else:
         out.condition("DatabaseReady", False, "Creating", observed.not_ready_reason())
-
-
-def _detail(out: Desired, value: bytes | None, key: str) -> str | None:
-    if not value:
-        return None
-    try:
-        return value.decode()
-    except UnicodeDecodeError:
-        out.warning(f"the {APP_SECRET} Secret's {key} is not UTF-8; it is treated as unknown")
-        return None

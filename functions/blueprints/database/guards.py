@@ -300,18 +300,21 @@ def refuse_cluster_changes(
     p = xr.params
     namespace = xr.observed.get("namespace")
     observed_config = (
-        namespace.get("spec", "providerConfigRef", "name") if namespace is not None else None
+        namespace.text("spec", "providerConfigRef", "name") if namespace is not None else None
     )
-    if isinstance(observed_config, str) and observed_config != provider_config_name:
+    if observed_config is not None and observed_config != provider_config_name:
         raise ComposeError(
             "spec.parameters.network.clusterRef.name",
             f"the database runs in the cluster of ProviderConfig {observed_config}; moving it "
             "to another cluster is not supported. Create a new Database and migrate the data",
         )
     postgres = xr.observed.get("postgres")
-    manifest = postgres.get("spec", "forProvider", "manifest") if postgres is not None else None
-    spec = manifest.get("spec") if isinstance(manifest, dict) else None
-    if not isinstance(spec, dict):
+    spec = (
+        postgres.mapping("spec", "forProvider", "manifest", "spec")
+        if postgres is not None
+        else None
+    )
+    if spec is None:
         return
     storage = spec.get("storage")
     size = _gibibytes(storage.get("size") if isinstance(storage, dict) else None)

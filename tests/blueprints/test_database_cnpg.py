@@ -529,25 +529,35 @@ def test_odd_instance_counts_in_the_clusters_status_are_unknown(odd: Any) -> Non
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_deletion_protection_keeps_the_namespace_and_the_cluster(mode: str) -> None:
+def test_deletion_protection_keeps_the_database_running_safe_and_backed_up(mode: str) -> None:
     resources = final_resources(mode)
-    for key in ("namespace", "postgres", "backup-bucket", "kms-key"):
-        spec = resources[key]["spec"]
-        if mode == "claim":
-            assert spec["deletionPolicy"] == "Orphan", key
-        else:
-            assert "Delete" not in spec["managementPolicies"], key
-    for key in ("network-policy", "scheduled-backup"):
-        spec = resources[key]["spec"]
-        assert spec.get("deletionPolicy", "Delete") == "Delete"
-        assert "managementPolicies" not in spec
+    kept = {
+        "namespace",
+        "postgres",
+        "network-policy",
+        "scheduled-backup",
+        "pod-monitor",
+        "backup-role",
+        "backup-policy",
+        "backup-role-policy",
+        "backup-pod-identity",
+        "backup-bucket",
+        "kms-key",
+        "app-secret",  # observe-only: never deletes anything
+    }
+    for key, resource in resources.items():
+        spec = resource.get("spec", {})
+        orphaned = spec.get("deletionPolicy") == "Orphan" or (
+            "managementPolicies" in spec and "Delete" not in spec["managementPolicies"]
+        )
+        assert orphaned == (key in kept), key
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_without_deletion_protection_the_data_goes_but_the_backups_stay(mode: str) -> None:
     xr = with_parameters(xr_for(mode), deletionProtection=False)
     resources = replay(xr, mode)[-1].desired
-    for key in ("namespace", "postgres"):
+    for key in ("namespace", "postgres", "network-policy", "backup-role", "backup-pod-identity"):
         spec = resources[key]["spec"]
         assert spec.get("deletionPolicy", "Delete") == "Delete" and "managementPolicies" not in spec
     for key in ("backup-bucket", "kms-key"):

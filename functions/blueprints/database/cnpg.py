@@ -348,6 +348,7 @@ def compose_backup_identity(
 ) -> None:
     """An IAM role only the database's service account can assume, through EKS Pod Identity."""
     p = xr.params
+    kept = kept_policy(p)
     description = f"Backups of PostgreSQL database {namespace(xr)} in {target.eks_name}"
     out.add(
         ROLE_KEY,
@@ -361,6 +362,7 @@ def compose_backup_identity(
                 "tags": xr.tags(),
             },
             external_name=role_name(xr),
+            deletion_policy=kept,
         ),
     )
     out.add(
@@ -374,6 +376,7 @@ def compose_backup_identity(
                 "tags": xr.tags(),
             },
             external_name=policy_name(xr),
+            deletion_policy=kept,
         ),
     )
     out.add(
@@ -385,6 +388,7 @@ def compose_backup_identity(
                 "policyArnRef": xr.shape.ref(xr.resource_name(POLICY_KEY)),
                 "roleRef": xr.shape.ref(xr.resource_name(ROLE_KEY)),
             },
+            deletion_policy=kept,
         ),
         after=[ROLE_KEY, POLICY_KEY],
     )
@@ -402,14 +406,17 @@ def compose_backup_identity(
                 "roleArnRef": xr.shape.ref(xr.resource_name(ROLE_KEY)),
                 "tags": xr.tags(),
             },
+            deletion_policy=kept,
         ),
         after=[ROLE_KEY, ATTACHMENT_KEY],
     )
 
 
 def kept_policy(p: DatabaseParameters) -> DeletionPolicy | None:
-    """deletionProtection keeps the data: the namespace (and its volumes) and the CNPG Cluster
-    are left in the cluster when the XR goes."""
+    """deletionProtection keeps the database running when the XR goes: the namespace (and its
+    volumes), the CNPG Cluster, and what keeps it safe and backed up — its NetworkPolicy (else
+    every pod could reach it), its ScheduledBackup and PodMonitor, and its backup role with its
+    Pod Identity association (else WAL archiving fails and fills the volumes)."""
     return "Orphan" if p.deletion_protection else None
 
 
@@ -424,7 +431,13 @@ def compose_in_cluster(xr: Composite[DatabaseParameters], out: Desired, target: 
     )
     out.add(
         "network-policy",
-        k8s_object(xr, "network-policy", network_policy(xr, ns, target.monitoring), config),
+        k8s_object(
+            xr,
+            "network-policy",
+            network_policy(xr, ns, target.monitoring),
+            config,
+            deletion_policy=kept,
+        ),
         after=[NAMESPACE_KEY],
     )
     out.add(
@@ -443,7 +456,9 @@ def compose_in_cluster(xr: Composite[DatabaseParameters], out: Desired, target: 
     if p.backup_retention_days > 0:
         out.add(
             "scheduled-backup",
-            k8s_object(xr, "scheduled-backup", scheduled_backup(xr, ns), config),
+            k8s_object(
+                xr, "scheduled-backup", scheduled_backup(xr, ns), config, deletion_policy=kept
+            ),
             after=[POSTGRES_KEY],
         )
     else:
@@ -451,7 +466,7 @@ def compose_in_cluster(xr: Composite[DatabaseParameters], out: Desired, target: 
     if target.monitoring:
         out.add(
             "pod-monitor",
-            k8s_object(xr, "pod-monitor", pod_monitor(ns), config),
+            k8s_object(xr, "pod-monitor", pod_monitor(ns), config, deletion_policy=kept),
             after=[NAMESPACE_KEY],
         )
     else:

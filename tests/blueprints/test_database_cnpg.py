@@ -127,11 +127,10 @@ def test_fully_composed_and_ready(mode: str) -> None:
     assert not fatal_messages(rsp)
     total = len(rsp.desired.resources)
     assert status(rsp)["progress"] == {"ready": total, "total": total, "waitingFor": []}
-    (condition,) = rsp.conditions
-    assert (condition.type, condition.status, condition.reason) == (
-        "DatabaseReady",
-        fnv1.STATUS_CONDITION_TRUE,
-        "Available",
+    conditions = {c.type: (c.status, c.reason) for c in rsp.conditions}
+    assert conditions == dict.fromkeys(
+        ("DatabaseReady", "BackupsReady", "NamespaceReady"),
+        (fnv1.STATUS_CONDITION_TRUE, "Available"),
     )
 
 
@@ -139,7 +138,7 @@ def test_what_is_composed() -> None:
     assert set(final_resources("claim")) == {
         # AWS: the backup bucket, its key, the role the database's pods back up with
         "kms-key",
-        "kms-key-usage",
+        "usage-kms-key-by-backup-bucket",
         "backup-bucket",
         "backup-public-access-block",
         "backup-ownership-controls",
@@ -159,6 +158,7 @@ def test_what_is_composed() -> None:
         "pod-monitor",
         "app-secret",
         "usage-cluster-by-postgres",
+        "usage-backup-pod-identity-by-postgres",
     }
 
 
@@ -191,6 +191,14 @@ def test_every_resource_and_manifest_at_every_stage_is_valid(mode: str) -> None:
                 except kubernetes_validate.ValidationError as error:
                     errors.append(f"stage {stage} {key}: {error.message}")
     assert errors == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_stages_and_deletion_order_are_declared_at_every_stage(mode: str) -> None:
+    from functions.kit.checks import compose, problems
+
+    for round_ in rounds(mode):
+        assert problems(compose(BLUEPRINT, round_.request)) == []
 
 
 def test_cnpg_crds_are_there() -> None:
@@ -329,7 +337,7 @@ def test_the_backup_bucket_is_private_encrypted_versioned_and_tls_only() -> None
     assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     (lifecycle,) = resources["backup-lifecycle"]["spec"]["forProvider"]["rule"]
     assert lifecycle["noncurrentVersionExpiration"] == [{"noncurrentDays": 14}]
-    usage = resources["kms-key-usage"]["spec"]
+    usage = resources["usage-kms-key-by-backup-bucket"]["spec"]
     assert usage["of"]["resourceRef"]["name"] == resources["kms-key"]["metadata"]["name"]
     assert usage["by"]["resourceRef"]["name"] == resources["backup-bucket"]["metadata"]["name"]
 
@@ -337,7 +345,7 @@ def test_the_backup_bucket_is_private_encrypted_versioned_and_tls_only() -> None
 def test_a_given_kms_key_encrypts_the_backups_instead() -> None:
     key = "arn:aws:kms:eu-west-1:123456789012:key/0b8e1c1e-1111-2222-3333-444455556666"
     resources = replay(with_parameters(CLAIM, kmsKeyArn=key), "claim")[-1].desired
-    assert "kms-key" not in resources and "kms-key-usage" not in resources
+    assert "kms-key" not in resources and "usage-kms-key-by-backup-bucket" not in resources
     (rule,) = resources["backup-encryption"]["spec"]["forProvider"]["rule"]
     assert rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == key
 

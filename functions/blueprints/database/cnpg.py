@@ -28,7 +28,6 @@ from functions.kit.shapes import DeletionPolicy
 from functions.resources import kms
 from functions.resources.arns import partition
 from functions.resources.kinds import (
-    BUCKET,
     KUBERNETES_OBJECT,
     POD_IDENTITY_ASSOCIATION,
     POLICY,
@@ -62,7 +61,8 @@ IAM_NAME_MAX = 64
 BUCKET_NAME_MAX = 63
 
 KEY = "kms-key"
-KEY_USAGE = "kms-key-usage"
+# Stages (each gets a <Stage>Ready condition; the Database stage's is DatabaseReady).
+BACKUPS, NAMESPACE, DATABASE = "Backups", "Namespace", "Database"
 BUCKET_KEY = "backup-bucket"
 ROLE_KEY, POLICY_KEY, ATTACHMENT_KEY, ASSOCIATION_KEY = (
     "backup-role",
@@ -260,25 +260,33 @@ def compose_backups(xr: Composite[DatabaseParameters], out: Desired, target: Tar
     composes_key = p.needs_key or KEY in xr.observed
     if composes_key:
         description = f"Encrypts backups of PostgreSQL database {xr.namespace or ''}/{xr.name}"
-        out.add(KEY, kms.key(xr, KEY, description.replace(" /", " "), outlives_xr=True))
-    out.add(BUCKET_KEY, buckets.bucket(xr, BUCKET_KEY, name, deletion_policy="Orphan"))
-    after = [BUCKET_KEY]
+        out.add(
+            KEY,
+            kms.key(xr, KEY, description.replace(" /", " "), outlives_xr=True),
+            stage=BACKUPS,
+        )
     out.add(
-        "backup-public-access-block",
-        buckets.public_access_block(xr, "backup-public-access-block", name),
-        after=after,
+        BUCKET_KEY,
+        buckets.bucket(xr, BUCKET_KEY, name, deletion_policy="Orphan"),
+        stage=BACKUPS,
+        # The key outlives the bucket: what it encrypts must never become unreadable.
+        uses=[KEY] if composes_key else [],
+        delete_in_any_order="orphaned: the backups outlive the database",
     )
-    out.add(
-        "backup-ownership-controls",
-        buckets.ownership_controls(xr, "backup-ownership-controls", name),
-        after=after,
+    # Barman deletes what the retention policy expires; versioning keeps it recoverable for as
+    # long again, then S3 removes it.
+    lifecycle = buckets.Lifecycle(
+        noncurrent_version_expiration_days=max(p.backup_retention_days, 1)
     )
-    out.add(
-        "backup-versioning", buckets.versioning(xr, "backup-versioning", name, True), after=after
-    )
-    out.add(
-        "backup-encryption",
-        buckets.encryption(
+    configuration = {
+        "backup-public-access-block": buckets.public_access_block(
+            xr, "backup-public-access-block", name
+        ),
+        "backup-ownership-controls": buckets.ownership_controls(
+            xr, "backup-ownership-controls", name
+        ),
+        "backup-versioning": buckets.versioning(xr, "backup-versioning", name, True),
+        "backup-encryption": buckets.encryption(
             xr,
             "backup-encryption",
             name,
@@ -286,24 +294,17 @@ def compose_backups(xr: Composite[DatabaseParameters], out: Desired, target: Tar
             kms_key_arn=p.kms_key_arn,
             composed_key=None if p.kms_key_arn else KEY,
         ),
-        after=[*after, KEY] if p.needs_key else after,
-    )
-    out.add("backup-tls-policy", buckets.tls_policy(xr, "backup-tls-policy", name), after=after)
-    # Barman deletes what the retention policy expires; versioning keeps it recoverable for as
-    # long again, then S3 removes it.
-    lifecycle = buckets.Lifecycle(
-        noncurrent_version_expiration_days=max(p.backup_retention_days, 1)
-    )
-    out.add(
-        "backup-lifecycle",
-        buckets.lifecycle(xr, "backup-lifecycle", name, lifecycle),
-        after=after,
-    )
-    if composes_key:
+        "backup-tls-policy": buckets.tls_policy(xr, "backup-tls-policy", name),
+        "backup-lifecycle": buckets.lifecycle(xr, "backup-lifecycle", name, lifecycle),
+    }
+    for key, resource in configuration.items():
+        needs_key = key == "backup-encryption" and p.needs_key
         out.add(
-            KEY_USAGE,
-            kms.key_usage(xr, KEY_USAGE, KEY, (BUCKET, BUCKET_KEY)),
-            after=[KEY, after[0]],
+            key,
+            resource,
+            after=[BUCKET_KEY, KEY] if needs_key else [BUCKET_KEY],
+            stage=BACKUPS,
+            delete_in_any_order="configuration of the kept bucket",
         )
     compose_backup_identity(xr, out, target, name)
 
@@ -364,6 +365,10 @@ def compose_backup_identity(
             external_name=role_name(xr),
             deletion_policy=kept,
         ),
+        stage=BACKUPS,
+        # AWS refuses to delete a role with a policy attached; the provider retries until the
+        # attachment (deleted at the same time) is gone.
+        delete_in_any_order="deleted once its attachment is gone (the provider retries)",
     )
     out.add(
         POLICY_KEY,
@@ -378,6 +383,8 @@ def compose_backup_identity(
             external_name=policy_name(xr),
             deletion_policy=kept,
         ),
+        stage=BACKUPS,
+        delete_in_any_order="deleted once its attachment is gone (the provider retries)",
     )
     out.add(
         ATTACHMENT_KEY,
@@ -391,6 +398,8 @@ def compose_backup_identity(
             deletion_policy=kept,
         ),
         after=[ROLE_KEY, POLICY_KEY],
+        stage=BACKUPS,
+        delete_in_any_order="the association needs the role's permissions only while in use",
     )
     out.add(
         ASSOCIATION_KEY,
@@ -409,6 +418,7 @@ def compose_backup_identity(
             deletion_policy=kept,
         ),
         after=[ROLE_KEY, ATTACHMENT_KEY],
+        stage=BACKUPS,
     )
 
 
@@ -428,6 +438,8 @@ def compose_in_cluster(xr: Composite[DatabaseParameters], out: Desired, target: 
     out.add(
         NAMESPACE_KEY,
         k8s_object(xr, NAMESPACE_KEY, namespace_manifest(xr, ns), config, deletion_policy=kept),
+        stage=NAMESPACE,
+        delete_in_any_order="deleting the namespace deletes what is in it",
     )
     out.add(
         "network-policy",
@@ -439,6 +451,7 @@ def compose_in_cluster(xr: Composite[DatabaseParameters], out: Desired, target: 
             deletion_policy=kept,
         ),
         after=[NAMESPACE_KEY],
+        stage=NAMESPACE,
     )
     out.add(
         POSTGRES_KEY,
@@ -452,6 +465,10 @@ def compose_in_cluster(xr: Composite[DatabaseParameters], out: Desired, target: 
             readiness={"policy": "DeriveFromObject"},
         ),
         after=[NAMESPACE_KEY, ASSOCIATION_KEY, "backup-encryption", "backup-versioning"],
+        stage=DATABASE,
+        # Its backup identity stays until it is gone: the last WAL is archived.
+        uses=[ASSOCIATION_KEY],
+        delete_in_any_order="its ScheduledBackup and Secret reader need nothing from it to go",
     )
     if p.backup_retention_days > 0:
         out.add(
@@ -460,6 +477,7 @@ def compose_in_cluster(xr: Composite[DatabaseParameters], out: Desired, target: 
                 xr, "scheduled-backup", scheduled_backup(xr, ns), config, deletion_policy=kept
             ),
             after=[POSTGRES_KEY],
+            stage=DATABASE,
         )
     else:
         out.remove("scheduled-backup", "backupRetentionDays is 0: no scheduled backups")
@@ -468,6 +486,7 @@ def compose_in_cluster(xr: Composite[DatabaseParameters], out: Desired, target: 
             "pod-monitor",
             k8s_object(xr, "pod-monitor", pod_monitor(ns), config, deletion_policy=kept),
             after=[NAMESPACE_KEY],
+            stage=DATABASE,
         )
     else:
         out.remove("pod-monitor", "the cluster's monitoring is off")
@@ -491,9 +510,10 @@ def compose_in_cluster(xr: Composite[DatabaseParameters], out: Desired, target: 
             writeConnectionSecretToRef=connection_secret_ref(xr),
         ),
         after=[POSTGRES_KEY],
+        stage=DATABASE,
     )
     if target.xr_name:
-        out.add(CLUSTER_USAGE_KEY, cluster_usage(xr, target))
+        out.add(CLUSTER_USAGE_KEY, cluster_usage(xr, target), stage=DATABASE)
 
 
 def k8s_object(

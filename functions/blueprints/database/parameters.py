@@ -204,15 +204,7 @@ class DatabaseParameters(CommonParameters):
             "network.clusterRef names (postgres only; the cluster must enable "
             "platform.cloudnativePg). Cannot change later."
         ),
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {
-                    "rule": "self == oldSelf",
-                    "message": "placement cannot change: create a new Database and migrate the "
-                    "data instead",
-                }
-            ]
-        },
+        json_schema_extra=xrd_rules(immutable("placement")),
     )
     engine: Engine = Field(
         default="postgres",

@@ -645,10 +645,11 @@ REFUSED_INPUT = {
 }
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("case", REFUSED_INPUT)
-def test_refused_input_names_the_field(case: str) -> None:
+def test_refused_input_names_the_field(case: str, mode: str) -> None:
     xr, field = REFUSED_INPUT[case]
-    rsp = run(xr, "claim")
+    rsp = run(xr if mode == "claim" else namespaced(xr), mode)
     (fatal,) = fatal_messages(rsp)
     assert field in fatal
 
@@ -662,10 +663,11 @@ REFUSED_CLUSTERS = {
 }
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("case", REFUSED_CLUSTERS)
-def test_refused_clusters(case: str) -> None:
+def test_refused_clusters(case: str, mode: str) -> None:
     changes, field = REFUSED_CLUSTERS[case]
-    (fatal,) = fatal_messages(run(CLAIM, "claim", **changes))
+    (fatal,) = fatal_messages(run(xr_for(mode), mode, **changes))
     assert field in fatal
 
 

@@ -974,3 +974,9 @@ def test_odd_observed_values_are_unknown_never_a_crash(case: str) -> None:
     rsp = run(CLAIM, "claim", observed)
     assert not fatal_messages(rsp)
     assert "postgres" in simulate.desired_resources(rsp)
+
+
+def test_no_cluster_usage_until_the_cluster_claim_is_bound() -> None:
+    resources = replay(CLAIM, "claim", **{"spec.resourceRef": None})[-1].desired
+    assert "usage-cluster-by-postgres" not in resources
+    assert "postgres" in resources

@@ -126,10 +126,15 @@ def read_target(xr: Composite[DatabaseParameters], required: RequiredCluster) ->
     resource = required.resource
     platform = _dig(resource, "spec", "parameters", "platform")
     is_claim = resource.get("kind") == "Cluster"
-    name = _text(_dig(resource, "spec", "resourceRef", "name")) if is_claim else None
+    # A claim's XR has a generated name; until the claim is bound it is unknown ("").
+    name = (
+        _dig(resource, "spec", "resourceRef", "name")
+        if is_claim
+        else _dig(resource, "metadata", "name")
+    )
     return Target(
         where=required.where,
-        xr_name=name or _text(_dig(resource, "metadata", "name")) or "",
+        xr_name=_text(name) or "",
         api_version=_text(resource.get("apiVersion")) or xr.api_version,
         isolation=_text(_dig(resource, "spec", "parameters", "isolation")) or "dedicated",
         eks_name=_text(_dig(resource, "status", "cluster", "name")),

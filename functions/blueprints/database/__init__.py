@@ -7,7 +7,8 @@ customer-managed KMS key, TLS forced by the parameter group, no public address, 
 group that only admits the sources the developer named (or their cluster's nodes).
 
 Rooms: `parameters` (what is asked), `placement` (where it goes), `guards` (what is refused),
-`rds` (the resources), `outputs` (status, conditions, connection details).
+`rds` (the resources), `outputs` (status, conditions, connection details); `cnpg` is placement
+cluster, PostgreSQL on CloudNativePG in a Paved cluster, with its own rooms.
 """
 
 from __future__ import annotations

@@ -1,0 +1,104 @@
+"""placement: cluster — PostgreSQL run by CloudNativePG inside a Paved cluster.
+
+What it composes, through the cluster's kubernetes ProviderConfig: a namespace of its own, a CNPG
+`Cluster` (TLS only, synchronous standbys with highAvailability), a `ScheduledBackup`, a PodMonitor
+when the cluster runs monitoring, a NetworkPolicy admitting only the namespaces the developer lists
+(and the operator, and the instances' own replication), and an observe-only Object reading the
+`<cluster>-app` Secret CNPG generates into the XR's connection details (the same keys as RDS).
+
+In AWS, through the XR's own provider config: an encrypted, private, versioned, TLS-only backup
+bucket (the XBucket building blocks), and an IAM role only the database's service account can
+assume through EKS Pod Identity — barman-cloud inherits it, nothing static is stored.
+
+The operator is a platform component of the XCluster (`platform.cloudnativePg`, off by default):
+the database holds, with the reason in status.progress, until the cluster runs it and reports it
+ready. Paved does not turn it on from here: one database must not change its cluster.
+
+Rooms: `target` (the cluster, read from the required resource), `backups` (AWS), `kubernetes`
+(in the cluster), `names` (keys and names, stable forever); here: composing and what the
+developer gets back.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from functions.kit import Composite, Desired
+
+from .. import guards
+from ..parameters import MASTER_USERNAME, DatabaseParameters
+from .backups import compose_backups
+from .kubernetes import compose_in_cluster, instances
+from .names import CONNECTION_KEY, PORT, POSTGRES_KEY, host, namespace
+from .target import Target, resolve
+
+__all__ = ["compose"]
+
+
+def compose(xr: Composite[DatabaseParameters], out: Desired) -> None:
+    target = resolve(xr, out)
+    if target is None:
+        publish(xr, out, None)
+        return
+    guards.refuse_cluster_changes(xr, target.provider_config_name)
+    compose_backups(xr, out, target)
+    compose_in_cluster(xr, out, target)
+    publish(xr, out, target)
+
+
+def publish(xr: Composite[DatabaseParameters], out: Desired, target: Target | None) -> None:
+    p = xr.params
+    observed = xr.observed.get(POSTGRES_KEY)
+    # What CNPG reports (the live object provider-kubernetes observes), when it does.
+    running = (
+        observed.integer("status", "atProvider", "manifest", "status", "instances")
+        if observed is not None
+        else None
+    )
+    out.status(
+        database={
+            key: value
+            for key, value in {
+                "placement": "cluster",
+                "endpoint": host(xr) if observed is not None else None,
+                "port": PORT if observed is not None else None,
+                "engine": p.engine,
+                "version": p.major_version,
+                "instances": instances(p) if running is None else running,
+                "namespace": namespace(xr) if observed is not None else None,
+            }.items()
+            if value is not None
+        }
+    )
+    details = xr.observed.get(CONNECTION_KEY)
+    username = details.connection_text("username") if details is not None else None
+    password = details.connection_text("password") if details is not None else None
+    if observed is not None and password:
+        username = username or MASTER_USERNAME
+        address = host(xr)
+        out.connection(
+            host=address,
+            port=str(PORT),
+            username=username,
+            password=password,
+            database=p.database_name,
+            uri=(
+                f"postgresql://{quote(username, safe='')}:{quote(password, safe='')}"
+                f"@{address}:{PORT}/{p.database_name}?sslmode=require"
+            ),
+        )
+    if target is None:
+        return  # held: the reason is already the condition
+    if observed is None:
+        out.condition(
+            "DatabaseReady", False, "Creating", "the PostgreSQL cluster is not created yet"
+        )
+    elif observed.ready:
+        out.condition(
+            "DatabaseReady",
+            True,
+            "Available",
+            f"postgres is accepting TLS connections at {host(xr)}:{PORT}",
+        )
+    else:
+        out.condition("DatabaseReady", False, "Creating", observed.not_ready_reason())

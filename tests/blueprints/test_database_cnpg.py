@@ -31,7 +31,7 @@ from functions import simulate
 from functions.blueprints.database import BLUEPRINT
 from functions.cli import main
 
-CLAIM = load_xr("database/claim-in-cluster.yaml")
+CLAIM = load_xr("database/claim-postgres-in-cluster.yaml")
 REQUIRED_FILE = EXAMPLES / "database/required-cluster.yaml"
 CNPG_CRDS = Path(__file__).resolve().parents[3] / "shared/charts/cloudnative-pg/crds"
 MODES = ("claim", "namespaced")
@@ -824,7 +824,7 @@ def test_the_example_renders_with_the_cluster_supplied() -> None:
         main,
         [
             "render",
-            str(EXAMPLES / "database/claim-in-cluster.yaml"),
+            str(EXAMPLES / "database/claim-postgres-in-cluster.yaml"),
             "-e",
             str(REQUIRED_FILE),
             "--until-ready",

@@ -26,7 +26,7 @@ from urllib.parse import quote
 from functions.kit import Composite, Desired
 
 from .. import guards
-from ..parameters import MASTER_USERNAME, DatabaseParameters
+from ..parameters import MASTER_USERNAME, DatabaseInfo, DatabaseParameters, DatabaseStatus
 from .backups import compose_backups
 from .kubernetes import compose_in_cluster, instances
 from .names import CONNECTION_KEY, PORT, POSTGRES_KEY, host, namespace
@@ -55,20 +55,19 @@ def publish(xr: Composite[DatabaseParameters], out: Desired, target: Target | No
         if observed is not None
         else None
     )
-    out.status(
-        database={
-            key: value
-            for key, value in {
-                "placement": "cluster",
-                "endpoint": host(xr) if observed is not None else None,
-                "port": PORT if observed is not None else None,
-                "engine": p.engine,
-                "version": p.major_version,
-                "instances": instances(p) if running is None else running,
-                "namespace": namespace(xr) if observed is not None else None,
-            }.items()
-            if value is not None
-        }
+    exists = observed is not None
+    out.status_model(
+        DatabaseStatus(
+            database=DatabaseInfo(
+                placement="cluster",
+                endpoint=host(xr) if exists else None,
+                port=PORT if exists else None,
+                engine=p.engine,
+                version=p.major_version,
+                instances=instances(p) if running is None else running,
+                namespace=namespace(xr) if exists else None,
+            )
+        )
     )
     details = xr.observed.get(CONNECTION_KEY)
     username = details.connection_text("username") if details is not None else None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from functions.kit import Composite, Desired, ProviderConfigRef, dns_label
-from functions.kit.shapes import DeletionPolicy
+from functions.kit.shapes import CONNECTION_SECRET_NAMESPACE, DeletionPolicy
 from functions.resources.kinds import KUBERNETES_OBJECT, USAGE
 
 from ..parameters import MASTER_USERNAME, DatabaseParameters
@@ -160,7 +160,7 @@ def k8s_object(
 def connection_secret_ref(xr: Composite[Any]) -> dict[str, str]:
     ref = {"name": xr.resource_name("postgres-connection")}
     if not xr.shape.namespaced:
-        ref["namespace"] = "crossplane-system"
+        ref["namespace"] = CONNECTION_SECRET_NAMESPACE
     return ref
 
 

@@ -660,6 +660,10 @@ REFUSED_CLUSTERS = {
         "spec.parameters.network.clusterRef.name",
     ),
     "another region": ({"status.cluster.region": "us-east-1"}, "spec.parameters.region"),
+    "invalid parameters": (
+        {"spec.parameters.isolation": "shared"},
+        "spec.parameters.network.clusterRef.name",
+    ),
 }
 
 
@@ -779,12 +783,14 @@ HOLDS = {
     ),
     "no platform status": ({"status.platform": None}, "status.platform.cloudnativePg.ready"),
     "no cluster name yet": ({"status.cluster.name": None}, "to report name in status.cluster"),
-    "odd cluster name": ({"status.cluster.name": 42}, "to report name in status.cluster"),
+    # An odd status.cluster is unknown as a whole (read through the XCluster's status model).
+    "odd cluster name": ({"status.cluster.name": 42}, "to report name, providerConfigName"),
     "no provider config yet": (
         {"status.cluster.providerConfigName": None},
         "providerConfigName",
     ),
     "no status at all": ({"status": None}, "CloudNativePG operator"),
+    "odd platform status": ({"status.platform.cloudnativePg": "yes"}, "CloudNativePG operator"),
     "odd status": ({"status": "ready"}, "CloudNativePG operator"),
 }
 

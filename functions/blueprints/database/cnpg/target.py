@@ -5,16 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from functions.kit import ComposeError, Composite, Desired
+from pydantic import ValidationError
 
+from functions.kit import ComposeError, Composite, Desired, read_status
+
+from ...cluster.parameters import ClusterInfo, ClusterParameters
+from ...cluster.platform.parameters import PlatformStatus
 from ..parameters import DatabaseParameters
 from ..placement import RequiredCluster, find_cluster, wait_for_cluster
+
+FIELD = "spec.parameters.network.clusterRef.name"
 
 
 @dataclass(frozen=True)
 class Target:
-    """What the database needs to know about its cluster, read defensively from the required
-    resource: an odd or missing value is unknown, never a crash."""
+    """What the database needs to know about its cluster (an odd or missing value is unknown,
+    never a crash)."""
 
     where: str
     xr_name: str
@@ -28,39 +34,38 @@ class Target:
     monitoring: bool
 
 
-def _dig(value: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def read_target(xr: Composite[DatabaseParameters], required: RequiredCluster) -> Target:
+    """The cluster through the XCluster's own models: its parameters as the API server accepted
+    them, and what this version of Paved knows of its status (odd values are unknown)."""
     resource = required.resource
-    platform = _dig(resource, "spec", "parameters", "platform")
-    is_claim = resource.get("kind") == "Cluster"
+    spec, status = _mapping(resource.get("spec")), _mapping(resource.get("status"))
+    try:
+        parameters = ClusterParameters.model_validate(spec.get("parameters") or {})
+    except ValidationError:
+        raise ComposeError(FIELD, f"{required.where} has invalid spec.parameters") from None
+    info = read_status(ClusterInfo, status.get("cluster")) or ClusterInfo()
+    platform = read_status(PlatformStatus, status.get("platform")) or PlatformStatus()
     # A claim's XR has a generated name; until the claim is bound it is unknown ("").
+    is_claim = resource.get("kind") == "Cluster"
     name = (
-        _dig(resource, "spec", "resourceRef", "name")
-        if is_claim
-        else _dig(resource, "metadata", "name")
-    )
+        _mapping(spec.get("resourceRef")) if is_claim else _mapping(resource.get("metadata"))
+    ).get("name")
+    api_version = resource.get("apiVersion")
     return Target(
         where=required.where,
-        xr_name=_text(name) or "",
-        api_version=_text(resource.get("apiVersion")) or xr.api_version,
-        isolation=_text(_dig(resource, "spec", "parameters", "isolation")) or "dedicated",
-        eks_name=_text(_dig(resource, "status", "cluster", "name")),
-        provider_config_name=_text(_dig(resource, "status", "cluster", "providerConfigName")),
-        region=_text(_dig(resource, "status", "cluster", "region")),
-        operator_enabled=_dig(platform, "cloudnativePg", "enabled") is True,
-        operator_ready=_dig(resource, "status", "platform", "cloudnativePg", "ready") is True,
-        monitoring=_dig(platform, "monitoring", "enabled") is True,
+        xr_name=name if isinstance(name, str) else "",
+        api_version=api_version if isinstance(api_version, str) else xr.api_version,
+        isolation=parameters.isolation,
+        eks_name=info.name or None,
+        provider_config_name=info.provider_config_name or None,
+        region=info.region or None,
+        operator_enabled=parameters.platform.cloudnative_pg.enabled,
+        operator_ready=platform.cloudnative_pg is not None and platform.cloudnative_pg.ready,
+        monitoring=parameters.platform.monitoring.enabled,
     )
 
 
@@ -70,10 +75,9 @@ def resolve(xr: Composite[DatabaseParameters], out: Desired) -> Target | None:
     if required is None:
         return None
     target = read_target(xr, required)
-    field = "spec.parameters.network.clusterRef.name"
     if target.isolation != "dedicated":
         raise ComposeError(
-            field,
+            FIELD,
             f"{target.where} is a {target.isolation} tenant; placement cluster needs a dedicated "
             "Cluster (its own EKS cluster and CloudNativePG operator)",
         )

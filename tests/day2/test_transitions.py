@@ -228,6 +228,11 @@ CHANGES: dict[str, dict[str, Change]] = {
         "maintenance-window": Change("maintenanceWindow", "sat:02:00-sat:03:00"),
         "backup-window": Change("backupWindow", "23:00-23:30"),
         "apply-immediately-off": Change("applyImmediately", False),
+        "placement-cluster": Change(
+            "placement",
+            "cluster",
+            also=(("network", {"clusterRef": {"name": "platform"}, "allowedNamespaces": ["app"]}),),
+        ),
     },
 }
 

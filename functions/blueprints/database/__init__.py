@@ -33,8 +33,9 @@ def compose(xr: Composite[DatabaseParameters], out: Desired) -> None:
     # The placement seam: placement aws is RDS in a VPC (`placement.resolve` says which);
     # placement cluster is CloudNativePG in a Paved cluster (`cnpg`).
     guards.validate(xr.params)
-    guards.validate_placement(xr.params)
+    # A running database's placement first: what else the new placement needs is beside the point.
     guards.refuse_placement_change(xr)
+    guards.validate_placement(xr.params)
     if xr.params.placement == "cluster":
         cnpg.compose(xr, out)
         return

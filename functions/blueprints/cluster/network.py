@@ -36,6 +36,7 @@ PRIVATE_RANGES = tuple(
 
 # Availability zone letters where a region's differ from a, b, c. Zone letters map to different
 # physical zones per account, but which letters exist is the same for every account.
+# TODO: use the region table of functions/resources/regions.py once it has zone letters.
 ZONE_LETTERS: dict[str, str] = {
     "us-east-1": "abcdef",
     "us-west-2": "abcd",
@@ -115,6 +116,13 @@ def _zone_names(params: ClusterParameters) -> list[str]:
                 or zone[-1] not in ZONE_SUFFIXES
             ):
                 raise ComposeError(field, f"{zone!r} is not an availability zone of {region}")
+            letters = ZONE_LETTERS.get(region)
+            if letters is not None and zone[-1] not in letters:
+                raise ComposeError(
+                    field,
+                    f"{region} has no zone {zone}: its zones are "
+                    f"{', '.join(region + x for x in letters)}",
+                )
             if zone in seen:
                 raise ComposeError(field, f"{zone} is listed twice")
             seen.add(zone)
@@ -200,7 +208,7 @@ def compose(
                 "subnetIdRef": ref(f"subnet-public-{s}"),
             },
         )
-    for zone in net.nat_zones:
+    for zone in (*net.nat_zones, *retired_nat_zones(xr, net)):
         s = zone.suffix
         add(f"eip-nat-{s}", EIP, {"domain": "vpc"}, f"{cluster_name}-nat-{zone.name}")
         add(
@@ -227,7 +235,12 @@ def compose(
             {
                 "routeTableIdRef": ref(f"route-table-private-{s}"),
                 "destinationCidrBlock": "0.0.0.0/0",
-                "natGatewayIdRef": ref(f"nat-gateway-{net.nat_for(zone).suffix}"),
+                # Always: a route's NAT gateway changes with natGatewayIds, and a reference
+                # that is already resolved is otherwise never resolved again.
+                "natGatewayIdRef": {
+                    **ref(nat_gateway_for(xr, net, zone)),
+                    "policy": {"resolve": "Always"},
+                },
             },
         )
         add(
@@ -239,6 +252,59 @@ def compose(
             },
         )
     return keys
+
+
+def nat_gateway_for(xr: Composite[ClusterParameters], net: Layout, zone: Zone) -> str:
+    """The NAT gateway key zone's private route goes through. A route already running keeps its
+    gateway until the one it moves to is Ready, so private subnets never lose their way out."""
+    wanted = f"nat-gateway-{net.nat_for(zone).suffix}"
+    route = xr.observed.get(f"route-private-{zone.suffix}-nat")
+    if route is None:
+        return wanted
+    wanted_nat = xr.observed.get(wanted)
+    if wanted_nat is not None and wanted_nat.ready:
+        return wanted
+    current = route.get("spec", "forProvider", "natGatewayIdRef", "name")
+    prefix = xr.resource_name("nat-gateway-")
+    if isinstance(current, str) and current.startswith(prefix):
+        current_key = "nat-gateway-" + current.removeprefix(prefix)
+        if current_key in xr.observed:
+            return current_key
+    return wanted
+
+
+def retired_nat_zones(xr: Composite[ClusterParameters], net: Layout) -> list[Zone]:
+    """Zones whose NAT gateway (and its EIP) the layout no longer wants but a route may still use:
+    composed until every private route is observed going through another gateway."""
+    wanted = {zone.suffix for zone in net.nat_zones}
+    zones = {zone.suffix: zone for zone in net.zones}
+    retired = []
+    for suffix in sorted(zones):
+        nat_key = f"nat-gateway-{suffix}"
+        if suffix in wanted or nat_key not in xr.observed:
+            continue
+        if _nat_in_use(xr, net, nat_key):
+            retired.append(zones[suffix])
+    return retired
+
+
+def _nat_in_use(xr: Composite[ClusterParameters], net: Layout, nat_key: str) -> bool:
+    nat = xr.observed[nat_key]
+    nat_id = nat.at_provider("id") or (nat.get("metadata", "annotations") or {}).get(
+        "crossplane.io/external-name"
+    )
+    for zone in net.zones:
+        route_key = f"route-private-{zone.suffix}-nat"
+        if route_key not in xr.observed:
+            continue
+        route = xr.observed[route_key]
+        if nat_gateway_for(xr, net, zone) == nat_key:
+            return True
+        # Only the route's status says where AWS sends its traffic now; without it, keep.
+        target = route.at_provider("natGatewayId")
+        if not isinstance(target, str) or not isinstance(nat_id, str) or target == nat_id:
+            return True
+    return False
 
 
 def private_subnet_keys(net: Layout) -> list[str]:

@@ -265,11 +265,10 @@ def nat_gateway_for(xr: Composite[ClusterParameters], net: Layout, zone: Zone) -
     if wanted_nat is not None and wanted_nat.ready:
         return wanted
     current = route.get("spec", "forProvider", "natGatewayIdRef", "name")
-    prefix = xr.resource_name("nat-gateway-")
-    if isinstance(current, str) and current.startswith(prefix):
-        current_key = "nat-gateway-" + current.removeprefix(prefix)
-        if current_key in xr.observed:
-            return current_key
+    for suffix in ZONE_SUFFIXES:
+        nat_key = f"nat-gateway-{suffix}"
+        if nat_key in xr.observed and xr.resource_name(nat_key) == current:
+            return nat_key
     return wanted
 
 

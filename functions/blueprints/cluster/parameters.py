@@ -34,6 +34,7 @@ LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
 # (API_UpdateLabelsPayload.html, API_Taint.html), at most 50 taints per node group.
 EKS_LABEL_MAX = 63
 MAX_TAINTS = 50
+MAX_LABELS = 49
 # family.size: m7i.large, c6gn.16xlarge, m7i-flex.xlarge, u-6tb1.metal, m5zn.metal, c7i.metal-24xl.
 INSTANCE_TYPE_PATTERN = (
     r"^[a-z][a-z0-9]*(-[a-z0-9]+)*\."
@@ -74,16 +75,17 @@ def reserved_label(key: str) -> bool:
     )
 
 
-def _cel_in_domain(domains: tuple[str, ...]) -> str:
-    prefix = "k.split('/')[0]"
-    return " || ".join(f"{prefix} == '{d}' || {prefix}.endsWith('.{d}')" for d in domains)
+def _domains_regex(domains: tuple[str, ...]) -> str:
+    """RE2 matching a key whose prefix is one of `domains` or a subdomain of one."""
+    alternatives = "|".join(d.replace(".", "[.]") for d in domains)
+    return f"^([^/]*[.])?({alternatives})/"
 
 
 RESERVED_LABEL_RULE = (
-    "self.all(k, !k.contains('/') || k in ["
+    "self.all(k, k in ["
     + ", ".join(f"'{label}'" for label in KUBELET_LABELS)
-    + f"] || !({_cel_in_domain(RESERVED_LABEL_DOMAINS)})"
-    + f" || {_cel_in_domain(KUBELET_LABEL_DOMAINS)})"
+    + f"] || !k.matches('{_domains_regex(RESERVED_LABEL_DOMAINS)}')"
+    + f" || k.matches('{_domains_regex(KUBELET_LABEL_DOMAINS)}'))"
 )
 RESERVED_PREFIX = "system:"
 
@@ -185,8 +187,11 @@ class NodePool(Model):
         ],
     ] = Field(
         default_factory=dict,
+        # EKS documents no count limit; a bound keeps the XRD's CEL rules' cost bounded.
+        max_length=MAX_LABELS,
         description=(
-            "Kubernetes labels on every node: keys and values up to 63 characters, not in the "
+            "Kubernetes labels on every node (at most 49; Paved adds paved.dev/node-pool): keys "
+            "and values up to 63 characters, not in the "
             "reserved kubernetes.io/ and k8s.io/ namespaces (except node.kubernetes.io/ and "
             "kubelet.kubernetes.io/)."
         ),

@@ -116,8 +116,8 @@ def _zone_names(params: ClusterParameters) -> list[str]:
                 or zone[-1] not in ZONE_SUFFIXES
             ):
                 raise ComposeError(field, f"{zone!r} is not an availability zone of {region}")
-            letters = ZONE_LETTERS.get(region)
-            if letters is not None and zone[-1] not in letters:
+            letters = ZONE_LETTERS.get(region, DEFAULT_ZONE_LETTERS)
+            if zone[-1] not in letters:
                 raise ComposeError(
                     field,
                     f"{region} has no zone {zone}: its zones are "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
@@ -93,25 +93,49 @@ RESERVED_PREFIX = "system:"
 NODE_POOL_LABEL = "paved.dev/node-pool"
 
 
+def _rules(rule: str, message: str) -> dict[str, Any]:
+    """`json_schema_extra` with one CEL rule for the XRD."""
+    return {"x-kubernetes-validations": [{"rule": rule, "message": message}]}
+
+
 class Network(Model):
     cidr: str = Field(
         default="10.0.0.0/16",
         description=(
             "The VPC's IPv4 CIDR: private (RFC 1918 or RFC 6598), from /16 to /20. Subnets are "
-            "carved out of it: one private (1/8 of the VPC) and one public (1/64) subnet per zone."
+            "carved out of it: one private (1/8 of the VPC) and one public (1/64) subnet per zone. "
+            "Cannot be changed."
+        ),
+        json_schema_extra=_rules(
+            "self == oldSelf",
+            "network.cidr cannot be changed: AWS would replace the VPC and the cluster in it",
         ),
     )
     zones: int = Field(
         default=3,
         ge=2,
         le=6,
-        description="How many availability zones to spread over: <region>a, <region>b, ...",
+        description=(
+            "How many availability zones to spread over: <region>a, <region>b, ... Zones can be "
+            "added later, not removed."
+        ),
+        json_schema_extra=_rules(
+            "self >= oldSelf",
+            "zones can be added, not removed: their subnets hold nodes and the control plane",
+        ),
     )
     availability_zones: list[str] | None = Field(
         default=None,
         min_length=2,
         max_length=6,
-        description="Exactly these zones (e.g. [eu-west-1a, eu-west-1c]) instead of `zones`.",
+        description=(
+            "Exactly these zones (e.g. [eu-west-1a, eu-west-1c]) instead of `zones`. Zones can be "
+            "added later, not removed."
+        ),
+        json_schema_extra=_rules(
+            "oldSelf.all(z, z in self)",
+            "zones can be added, not removed: their subnets hold nodes and the control plane",
+        ),
     )
     nat_gateways: Literal["single", "perZone"] = Field(
         default="single",
@@ -425,7 +449,14 @@ class ClusterParameters(CommonParameters):
     )
     oidc: Oidc | None = Field(
         default=None,
-        description="Sign in through the organisation's OpenID Connect identity provider.",
+        description=(
+            "Sign in through the organisation's OpenID Connect identity provider. EKS cannot "
+            "change it: remove it, wait until it is gone, then add the new one."
+        ),
+        json_schema_extra=_rules(
+            "self == oldSelf",
+            "oidc cannot be changed in place: remove it, wait until it is gone, then add it anew",
+        ),
     )
     addon_versions: AddonVersions = Field(
         default_factory=AddonVersions,

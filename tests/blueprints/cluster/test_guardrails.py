@@ -123,9 +123,9 @@ GUARDRAILS: list[tuple[str, dict[str, Any], str, str, bool]] = [
     ),
     (
         "a zone letter the region does not have",
-        {"region": "us-west-1", "network": {"availabilityZones": ["us-west-1a", "us-west-1b"]}},
+        {"network": {"availabilityZones": ["eu-west-1a", "eu-west-1d"]}},
         "spec.parameters.network.availabilityZones[1]",
-        "us-west-1 has no zone us-west-1b",
+        "eu-west-1 has no zone eu-west-1d",
         False,
     ),
     (

@@ -657,3 +657,15 @@ def test_every_change_is_applied_safely_or_refused(mode: str, change: str) -> No
         for path in _immutable_fields(after[key]):
             assert _value(after[key], path) == _value(before[key], path), (key, path)
     assert status(rsp)["progress"]["total"] >= len(after) - 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_steady_state_without_any_status_composes_the_same_spec(mode: str) -> None:
+    """After a restore or an adoption no observed resource has status.atProvider yet."""
+    xr, observed = running(mode)
+    with_status = desired(compose(xr, observed))
+    without = desired(compose(xr, without_status(observed)))
+    assert set(without) == set(with_status)
+    for key, resource in with_status.items():
+        if key != "connection-secret":
+            assert without[key].get("spec") == resource.get("spec"), key

@@ -119,4 +119,11 @@ def check_oidc(xr: Composite[ClusterParameters]) -> None:
 
 
 def _first_str(*values: Any) -> str | None:
-    return next((v for v in values if isinstance(v, str) and v), None)
+    """The first value that is an IPv4 CIDR; odd observed values are not evidence of a change."""
+    for value in values:
+        try:
+            ipaddress.IPv4Network(value)
+        except (TypeError, ValueError):
+            continue
+        return str(value)
+    return None

@@ -32,7 +32,7 @@ def role_name(xr: Composite[ClusterParameters], role_key: str) -> str:
     """
     observed = xr.observed.get(role_key)
     if observed is not None:
-        name = (observed.get("metadata", "annotations") or {}).get("crossplane.io/external-name")
+        name = observed.get("metadata", "annotations", "crossplane.io/external-name")
         if isinstance(name, str) and name:
             return name
     if xr.namespace is None:

@@ -289,8 +289,8 @@ def retired_nat_zones(xr: Composite[ClusterParameters], net: Layout) -> list[Zon
 
 def _nat_in_use(xr: Composite[ClusterParameters], net: Layout, nat_key: str) -> bool:
     nat = xr.observed[nat_key]
-    nat_id = nat.at_provider("id") or (nat.get("metadata", "annotations") or {}).get(
-        "crossplane.io/external-name"
+    nat_id = nat.at_provider("id") or nat.get(
+        "metadata", "annotations", "crossplane.io/external-name"
     )
     for zone in net.zones:
         route_key = f"route-private-{zone.suffix}-nat"

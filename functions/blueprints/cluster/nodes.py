@@ -208,7 +208,7 @@ def _ready(xr: Composite[ClusterParameters], group_key: str) -> bool:
 def _external_name(xr: Composite[ClusterParameters], group_key: str, pool: NodePool) -> str:
     observed = xr.observed.get(group_key)
     if observed is not None:
-        name = (observed.get("metadata", "annotations") or {}).get("crossplane.io/external-name")
+        name = observed.get("metadata", "annotations", "crossplane.io/external-name")
         if isinstance(name, str) and name:
             return name
     return pool.name + group_key.removeprefix(key(pool))

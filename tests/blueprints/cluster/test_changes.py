@@ -669,3 +669,38 @@ def test_a_steady_state_without_any_status_composes_the_same_spec(mode: str) -> 
     for key, resource in with_status.items():
         if key != "connection-secret":
             assert without[key].get("spec") == resource.get("spec"), key
+
+
+ODD_VALUES: list[Any] = [None, 7, "x", ["a"], {"a": 1}, True]
+ODD_FIELDS = [
+    ("nodes-general", ("metadata", "annotations")),
+    ("nodes-general", ("spec", "forProvider", "labels")),
+    ("nodes-general", ("spec", "forProvider", "subnetIdRefs")),
+    ("nodes-general", ("spec", "forProvider", "version")),
+    ("node-role", ("metadata", "annotations")),
+    ("eks-cluster", ("status", "atProvider", "encryptionConfig")),
+    ("eks-cluster", ("spec", "forProvider", "vpcConfig")),
+    ("eks-cluster", ("status", "atProvider", "version")),
+    ("addon-coredns", ("status", "atProvider", "addonVersion")),
+    ("vpc", ("status", "atProvider", "cidrBlock")),
+    ("route-private-b-nat", ("status", "atProvider", "natGatewayId")),
+    ("route-private-b-nat", ("spec", "forProvider", "natGatewayIdRef")),
+    ("oidc-identity-provider", ("spec", "forProvider", "oidc")),
+]
+
+
+@pytest.mark.parametrize(("key", "path"), ODD_FIELDS)
+def test_odd_observed_values_never_crash_a_compose(key: str, path: tuple[str, ...]) -> None:
+    xr, observed = running("claim")
+    for value in ODD_VALUES:
+        odd = copy.deepcopy(observed)
+        node = odd[key].resource
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+        rsp = compose(xr, odd)
+        messages = fatal_messages(rsp)
+        # Refusing is fine when the odd value is a real change (a VPC CIDR); crashing is not.
+        assert all(m.startswith("spec.parameters.") for m in messages), messages
+        if not messages:
+            assert "nodes-general" in desired(rsp) or key == "nodes-general"

@@ -121,9 +121,11 @@ def check_oidc(xr: Composite[ClusterParameters]) -> None:
 def _first_str(*values: Any) -> str | None:
     """The first value that is an IPv4 CIDR; odd observed values are not evidence of a change."""
     for value in values:
+        if not isinstance(value, str):
+            continue
         try:
             ipaddress.IPv4Network(value)
-        except (TypeError, ValueError):
+        except ValueError:
             continue
         return str(value)
     return None

@@ -281,10 +281,10 @@ class Access(Model):
     )
 
 
-_NOT_SYSTEM = {
-    "rule": "!self.startsWith('system:')",
-    "message": "names starting with system: are reserved for Kubernetes itself",
-}
+_NOT_SYSTEM = (
+    "!self.startsWith('system:')",
+    "names starting with system: are reserved for Kubernetes itself",
+)
 
 
 class AddonVersions(Model):
@@ -326,7 +326,7 @@ class Oidc(Model):
         description=(
             "Prefixed to user names so they cannot clash with Kubernetes' own (not system:)."
         ),
-        json_schema_extra={"x-kubernetes-validations": [_NOT_SYSTEM]},
+        json_schema_extra=_rules(*_NOT_SYSTEM),
     )
     groups_prefix: str = Field(
         default="oidc:",
@@ -334,7 +334,7 @@ class Oidc(Model):
         description=(
             "Prefixed to group names so they cannot clash with Kubernetes' own (not system:)."
         ),
-        json_schema_extra={"x-kubernetes-validations": [_NOT_SYSTEM]},
+        json_schema_extra=_rules(*_NOT_SYSTEM),
     )
 
     @field_validator("username_prefix", "groups_prefix")

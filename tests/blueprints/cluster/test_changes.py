@@ -24,7 +24,8 @@ from functions.resources.eks_addons import ADDON_VERSIONS
 CLAIM = load_xr("cluster/claim.yaml")
 XR = load_xr("cluster/xr.yaml")
 MODES = {"claim": CLAIM, "namespaced": XR}
-FACTS = Path(__file__).resolve().parents[4] / "shared" / "provider-facts" / "facts.yaml"
+REPO = Path(__file__).resolve().parents[3]
+FACTS = REPO.parent / "shared" / "provider-facts" / "facts.yaml"
 Observed = dict[str, simulate.ObservedResource]
 
 
@@ -120,8 +121,18 @@ def _account_scoped_names(rsp: fnv1.RunFunctionResponse) -> set[str]:
     }
 
 
-def test_two_teams_clusters_of_the_same_name_share_no_account_scoped_name() -> None:
-    team_a, team_b = namespaced(XR, "team-a"), namespaced(XR, "team-b")
+def _claim_in(namespace: str) -> dict[str, Any]:
+    claim = yaml.safe_load((REPO / "examples" / "cluster" / "claim.yaml").read_text())
+    claim["metadata"]["namespace"] = namespace
+    return simulate.claim_to_xr(claim)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_two_teams_clusters_of_the_same_name_share_no_account_scoped_name(mode: str) -> None:
+    if mode == "namespaced":
+        team_a, team_b = namespaced(XR, "team-a"), namespaced(XR, "team-b")
+    else:
+        team_a, team_b = _claim_in("team-a"), _claim_in("team-b")
     final_a = simulate.replay(RUNNER.run, team_a)[-1].response
     final_b = simulate.replay(RUNNER.run, team_b)[-1].response
     names_a, names_b = _account_scoped_names(final_a), _account_scoped_names(final_b)

@@ -95,6 +95,9 @@ class NodeGroupPlan:
     key: str  # composition resource name
     external_name: str  # the node group's name in EKS, unique in the cluster
     pool: NodePool
+    # A replacement starts with as many nodes as the group it replaces runs, so draining the old
+    # one does not leave the pool's pods without room.
+    initial_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,12 @@ def plan(xr: Composite[ClusterParameters], pools: list[NodePool], subnet_keys: l
             digest = short_hash(json.dumps(wanted, sort_keys=True))
             group_key = f"{key(pool)}-{digest}"
         external = _external_name(xr, group_key, pool)
-        groups.append(NodeGroupPlan(group_key, external, pool))
+        initial = None
+        if group_key not in xr.observed and candidates:
+            sizes = [s for s in (_running_size(xr.observed[k]) for k in candidates) if s]
+            if sizes:
+                initial = min(max(max(sizes), pool.min_size), pool.max_size)
+        groups.append(NodeGroupPlan(group_key, external, pool, initial))
         for old in candidates:
             if old != group_key:
                 replacing[old] = group_key
@@ -198,6 +206,18 @@ def plan(xr: Composite[ClusterParameters], pools: list[NodePool], subnet_keys: l
             f"{MAX_NODE_GROUPS} per cluster: change fewer pools at a time",
         )
     return Plan(tuple(groups), tuple(kept))
+
+
+def _running_size(observed: Observed) -> int | None:
+    """How many nodes an observed node group runs (what the autoscaler last asked for)."""
+    for path in (
+        ("status", "atProvider", "scalingConfig", "desiredSize"),
+        ("spec", "initProvider", "scalingConfig", "desiredSize"),
+    ):
+        size = observed.get(*path)
+        if isinstance(size, int) and not isinstance(size, bool) and size >= 0:
+            return size
+    return None
 
 
 def _ready(xr: Composite[ClusterParameters], group_key: str) -> bool:
@@ -250,6 +270,8 @@ def node_group(
             for t in pool.taints
         ]
     desired = pool.desired_size if pool.desired_size is not None else pool.min_size
+    if group.initial_size is not None:
+        desired = group.initial_size
     return xr.shape.managed(
         NODE_GROUP,
         xr.resource_name(group.key),

@@ -397,6 +397,15 @@ def test_an_immutable_node_pool_change_rolls_a_new_node_group_in_before_the_old_
     assert set(again) == set(resources)
 
 
+def test_a_replacement_starts_with_as_many_nodes_as_the_group_it_replaces() -> None:
+    xr, observed = running("claim")
+    general = observed["nodes-general"].resource["status"]["atProvider"]
+    general["scalingConfig"] = {"minSize": 2, "maxSize": 6, "desiredSize": 5}
+    resources = desired(compose(_with_pool(xr, 0, instanceTypes=["m7i.2xlarge"]), observed))
+    (new,) = [k for k in resources if k.startswith("nodes-general-")]
+    assert resources[new]["spec"]["initProvider"] == {"scalingConfig": {"desiredSize": 5}}
+
+
 def _as_desired(item: simulate.ObservedResource) -> dict[str, Any]:
     resource = item.resource
     metadata = {"name": resource["metadata"]["name"]}

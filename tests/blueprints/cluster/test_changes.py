@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import yaml
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from support.compose import RUNNER, fatal_messages, load_xr, namespaced, status, with_parameters
 
 from functions import simulate
@@ -607,8 +609,16 @@ def _facts() -> dict[str, Any]:
 def _immutable_fields(resource: dict[str, Any]) -> list[str]:
     group = resource["apiVersion"].rpartition("/")[0]
     fact = _facts().get(f"{group}/{resource['kind']}") or {}
-    fields = (fact.get("immutable_fields") or {}).get("fields") or []
-    return [f["field"] for f in fields if not f["field"].startswith("(")]
+    fields = [
+        f["field"]
+        for f in (fact.get("immutable_fields") or {}).get("fields") or []
+        if not f["field"].startswith("(")
+    ]
+    # An immutable field Paved sets through a reference is immutable through the reference too.
+    refs = {
+        r["field"]: r["ref_field"] for r in (fact.get("reference_fields") or {}).get("refs", [])
+    }
+    return fields + [refs[f] for f in fields if f in refs]
 
 
 def _value(resource: dict[str, Any], path: str) -> Any:
@@ -724,3 +734,79 @@ def test_odd_observed_values_never_crash_a_compose(key: str, path: tuple[str, ..
         assert all(m.startswith("spec.parameters.") for m in messages), messages
         if not messages:
             assert "nodes-general" in desired(rsp) or key == "nodes-general"
+
+
+# -- property: any valid spec changed into any other valid spec --------------------------------
+
+POOL_NAMES = ("general", "batch", "compute")
+
+
+@st.composite
+def _specs(draw: st.DrawFn) -> dict[str, Any]:
+    names = draw(st.lists(st.sampled_from(POOL_NAMES), min_size=1, max_size=2, unique=True))
+    pools = [
+        {
+            "name": name,
+            "instanceTypes": [draw(st.sampled_from(["m7i.large", "m7i.xlarge", "m7g.large"]))],
+            "capacityType": draw(st.sampled_from(["ON_DEMAND", "SPOT"])),
+            "diskSizeGiB": draw(st.sampled_from([50, 100])),
+            "minSize": draw(st.integers(0, 2)),
+            "maxSize": draw(st.integers(3, 5)),
+            "labels": draw(st.sampled_from([{}, {"tier": "web"}])),
+        }
+        for name in names
+    ]
+    spec: dict[str, Any] = {
+        "region": "eu-west-1",
+        "version": draw(st.sampled_from(["1.33", "1.34"])),
+        "network": {
+            "cidr": draw(st.sampled_from(["10.40.0.0/16", "10.50.0.0/16"])),
+            "zones": draw(st.integers(2, 3)),
+            "natGateways": draw(st.sampled_from(["single", "perZone"])),
+        },
+        "nodePools": pools,
+        "secretsEncryption": draw(st.booleans()),
+        "logging": draw(st.sampled_from([["api"], ["api", "audit"]])),
+    }
+    client = draw(st.sampled_from([None, "kubernetes", "other"]))
+    if client is not None:
+        spec["oidc"] = {"issuerUrl": "https://sso.example.com", "clientId": client}
+    return spec
+
+
+@functools.cache
+def _steady_for(mode: str, spec_json: str) -> tuple[dict[str, Any], Observed]:
+    import json
+
+    return _running_xr({**MODES[mode], "spec": {"parameters": json.loads(spec_json)}})
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mode=st.sampled_from(sorted(MODES)), before=_specs(), after=_specs())
+def test_any_spec_change_is_applied_safely_or_refused(
+    mode: str, before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    import json
+
+    xr, observed = _steady_for(mode, json.dumps(before, sort_keys=True))
+    steady = desired(compose(xr, observed))
+    changed_xr = {**xr, "spec": {**xr["spec"], "parameters": after}}
+    req = simulate.request(changed_xr, observed)
+    rsp = RUNNER.run(req)
+
+    fatal = fatal_messages(rsp)
+    if fatal:
+        (message,) = fatal
+        assert message.startswith("spec.parameters."), message
+        assert rsp.desired == req.desired
+        return
+    now = desired(rsp)
+    kept_pools = {p["name"] for p in after["nodePools"]}
+    allowed = {f"nodes-{p['name']}" for p in before["nodePools"] if p["name"] not in kept_pools}
+    if "oidc" not in after:
+        allowed.add("oidc-identity-provider")
+    dropped = {k for k in set(observed) - set(now) if not k.startswith("usage-")}
+    assert dropped <= allowed, dropped - allowed
+    for key in set(steady) & set(now):
+        for path in _immutable_fields(now[key]):
+            assert _value(now[key], path) == _value(steady[key], path), (key, path)

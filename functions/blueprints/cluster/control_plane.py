@@ -15,7 +15,16 @@ KUBECONFIG_KEY = "kubeconfig"
 
 
 def cluster_name(xr: Composite[Any]) -> str:
-    """The EKS cluster's name: stable for the XR's lifetime and unique in the account."""
+    """The EKS cluster's name: stable for the XR's lifetime and unique in the account.
+
+    Once the cluster exists its name is read back from it: EKS cannot rename a cluster (ForceNew),
+    so however names are derived in future, a running cluster keeps its own.
+    """
+    observed = xr.observed.get("eks-cluster")
+    if observed is not None:
+        name = observed.get("metadata", "annotations", "crossplane.io/external-name")
+        if isinstance(name, str) and name:
+            return name
     return xr.aws_name(max_len=100)
 
 

@@ -202,6 +202,18 @@ def test_a_role_keeps_the_name_it_was_created_with() -> None:
     assert annotations["crossplane.io/external-name"] == "platform-node-role"
 
 
+def test_the_eks_cluster_keeps_the_name_it_was_created_with() -> None:
+    xr, observed = running("namespaced")
+    annotations = observed["eks-cluster"].resource["metadata"]["annotations"]
+    annotations["crossplane.io/external-name"] = "platform"
+    rsp = compose(xr, observed)
+    resources = desired(rsp)
+    assert resources["eks-cluster"]["metadata"]["annotations"] == {
+        "crossplane.io/external-name": "platform"
+    }
+    assert status(rsp)["cluster"]["name"] == "platform"
+
+
 # -- 8.7 network changes ---------------------------------------------------------------------
 
 

@@ -21,6 +21,12 @@ EBS_CSI_ROLE_POLICIES = {"ebs-csi-role-policy": "service-role/AmazonEBSCSIDriver
 IAM_ROLE_NAME_MAX = 64
 
 
+def principal_tags(xr: Composite[ClusterParameters]) -> dict[str, str]:
+    """Only Paved's identifying tags: on an IAM role, tags are principal tags that IAM policies
+    can grant access by (ABAC), so a developer's tags must not reach them."""
+    return {k: v for k, v in xr.tags().items() if k.startswith("paved.dev/")}
+
+
 def role_name(xr: Composite[ClusterParameters], role_key: str) -> str:
     """The IAM role's name, unique in the account (where IAM names live) and stable forever.
 
@@ -89,7 +95,7 @@ def compose(xr: Composite[ClusterParameters], out: Desired, cluster_name: str) -
                 {
                     "assumeRolePolicy": trust_policy(service, tag_session=tag_session),
                     "description": description,
-                    "tags": xr.tags(),
+                    "tags": principal_tags(xr),
                 },
                 external_name=role_name(xr, role_key),
             ),

@@ -214,6 +214,16 @@ def test_the_eks_cluster_keeps_the_name_it_was_created_with() -> None:
     assert status(rsp)["cluster"]["name"] == "platform"
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_developer_tags_stay_off_iam_roles(mode: str) -> None:
+    """On an IAM principal tags are principal tags, which ABAC policies grant access by."""
+    resources = desired(compose(*running(mode)))
+    for key in ("cluster-role", "node-role", "ebs-csi-role"):
+        tags = for_provider(resources[key])["tags"]
+        assert tags and all(k.startswith("paved.dev/") for k in tags), tags
+    assert for_provider(resources["vpc"])["tags"]["team"] == "team-a"
+
+
 # -- 8.7 network changes ---------------------------------------------------------------------
 
 

@@ -9,6 +9,8 @@ run the other way round: in-cluster objects, node groups, the cluster, and the V
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from functions.kit import Blueprint, Composite, Desired, Measure
 from functions.resources.kinds import (
     CLUSTER_AUTH,
@@ -57,10 +59,10 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
     node_plan = nodes.plan(xr, list(p.node_pools), private_subnets)
     pools = node_plan.keys
     principals = access.principals(p)
-    # The kit keeps whatever is observed but no longer planned; what the developer removed goes.
-    out.remove_unplanned(lambda key: key.startswith("nodes-"), "its node pool was removed")
-    out.remove_unplanned(lambda key: key.startswith("access-"), "its principal was removed")
-    out.remove_unplanned(lambda key: key == "oidc-identity-provider", "oidc was removed")
+    # The kit keeps whatever is observed but no longer planned; what the developer removed, or
+    # what a change retired once nothing uses it, goes.
+    for prefixes, reason in EXPLICIT_REMOVALS:
+        out.remove_unplanned(_starts_with(prefixes), reason)
 
     # 1. Network, IAM and the secrets encryption key: nothing depends on anything else yet.
     key_keys = control_plane.compose_key(xr, out)
@@ -152,6 +154,21 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
         out.add(key, usage(xr, key, of, by), after=[of[1], by[1]])
 
     outputs.report(xr, out, net, network_keys, pools, addon_keys)
+
+
+# Observed resources the blueprint stops planning on purpose: node groups of removed pools or
+# replaced by a Ready one (nodes.plan keeps them until then), NAT gateways no route uses any more
+# (network.retired_nat_zones keeps them until then), principals and OIDC the developer removed.
+EXPLICIT_REMOVALS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("nodes-",), "its node pool was removed, or a Ready node group replaced it"),
+    (("nat-gateway-", "eip-nat-"), "no private route goes through this NAT gateway any more"),
+    (("access-",), "its principal was removed"),
+    (("oidc-identity-provider",), "oidc was removed"),
+)
+
+
+def _starts_with(prefixes: tuple[str, ...]) -> Callable[[str], bool]:
+    return lambda key: key.startswith(prefixes)
 
 
 def deletion_order(private_subnets: list[str], pools: list[str]) -> list[tuple[str, Use, Use]]:

@@ -23,6 +23,7 @@ from functions.resources.kinds import (
     SUBNET,
     VPC,
 )
+from functions.resources.regions import REGIONS
 
 from .parameters import ClusterParameters
 
@@ -34,19 +35,6 @@ PRIVATE_RANGES = tuple(
     for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 )
 
-# Availability zone letters where a region's differ from a, b, c. Zone letters map to different
-# physical zones per account, but which letters exist is the same for every account.
-# TODO: use the region table of functions/resources/regions.py once it has zone letters.
-ZONE_LETTERS: dict[str, str] = {
-    "us-east-1": "abcdef",
-    "us-west-2": "abcd",
-    "us-west-1": "ac",
-    "ap-northeast-1": "acd",
-    "ap-northeast-2": "abcd",
-    "ca-central-1": "abd",
-    "eu-central-1": "abc",
-}
-DEFAULT_ZONE_LETTERS = "abc"
 # A zone's subnets are picked by its letter, so reordering or adding zones never moves a subnet.
 ZONE_SUFFIXES = "abcdef"
 
@@ -103,6 +91,12 @@ def _vpc_network(cidr: str) -> ipaddress.IPv4Network:
     return vpc
 
 
+def zone_letters(region: str) -> str:
+    """Every zone letter some account has in the region (functions/resources/regions.py)."""
+    known = REGIONS.get(region)  # an unknown region is refused by its own rule first
+    return known.zone_letters if known is not None else "abc"
+
+
 def _zone_names(params: ClusterParameters) -> list[str]:
     region = params.region
     explicit = params.network.availability_zones
@@ -116,7 +110,7 @@ def _zone_names(params: ClusterParameters) -> list[str]:
                 or zone[-1] not in ZONE_SUFFIXES
             ):
                 raise ComposeError(field, f"{zone!r} is not an availability zone of {region}")
-            letters = ZONE_LETTERS.get(region, DEFAULT_ZONE_LETTERS)
+            letters = zone_letters(region)
             if zone[-1] not in letters:
                 raise ComposeError(
                     field,
@@ -127,7 +121,7 @@ def _zone_names(params: ClusterParameters) -> list[str]:
                 raise ComposeError(field, f"{zone} is listed twice")
             seen.add(zone)
         return list(explicit)
-    letters = ZONE_LETTERS.get(region, DEFAULT_ZONE_LETTERS)
+    letters = zone_letters(region)
     count = params.network.zones
     if count > len(letters):
         raise ComposeError(

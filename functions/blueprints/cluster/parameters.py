@@ -95,7 +95,7 @@ NODE_POOL_LABEL = "paved.dev/node-pool"
 
 def _rules(rule: str, message: str) -> dict[str, Any]:
     """`json_schema_extra` with one CEL rule for the XRD."""
-    return {"x-kubernetes-validations": [{"rule": rule, "message": message}]}
+    return xrd_rules(cel(rule, message))
 
 
 class Network(Model):

@@ -673,6 +673,8 @@ CHANGES: dict[str, dict[str, Any]] = {
     "cidr": {"network": {"cidr": "10.99.0.0/16", "zones": 3}},
     "zones.fewer": {"network": {"cidr": "10.40.0.0/16", "zones": 2}},
     "oidc": {"oidc": {"issuerUrl": "https://sso.example.com/dex", "clientId": "other"}},
+    "region": {"region": "eu-central-1"},
+    "providerConfigName": {"providerConfigName": "other"},
 }
 # What the developer removed on purpose: a pool, or a principal's access.
 EXPLICIT_REMOVALS = {

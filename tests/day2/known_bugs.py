@@ -19,50 +19,10 @@ def xfail(reason: str | None) -> pytest.MarkDecorator:
 # -- test_transitions: one field changed on a running XR ---------------------------------------
 # (blueprint or scenario, change case) -> why it fails.
 
-_OIDC = (
-    "issue 8.8: IdentityProviderConfig's oidc block is ForceNew; the change is composed in place "
-    "(upjet refuses it: stuck) instead of refused with a FATAL"
-)
-_POOL = (
-    "issue 8.8: a NodeGroup's {} is ForceNew; the change is composed in place (upjet refuses it: "
-    "stuck) instead of a rolling replacement"
-)
 TRANSITIONS: dict[tuple[str, str], str] = {
-    ("cluster", "network-cidr"): (
-        "issue 8.7: network.cidr changes the VPC's and subnets' cidrBlock in place (ForceNew: "
-        "stuck) instead of a FATAL"
-    ),
-    ("cluster", "network-nat-single"): (
-        "issue 8.7: natGateways perZone -> single drops NAT gateways and EIPs that the private "
-        "routes still point at; issue 8.9: the routes' natGatewayIdRef changes without "
-        "policy.resolve: Always, so it never takes effect"
-    ),
-    ("cluster", "network-zones-fewer"): (
-        "issue 8.7: zones 3 -> 2 drops a zone's subnets, route tables, NAT gateway and EIP, and "
-        "moves the node groups' subnets in place (ForceNew); issue 8.9: the cluster's and node "
-        "groups' subnetIdRefs change without policy.resolve: Always"
-    ),
-    **{
-        ("cluster", f"oidc-{field}"): _OIDC
-        for field in (
-            "issuer",
-            "client-id",
-            "username-claim",
-            "groups-claim",
-            "username-prefix",
-            "groups-prefix",
-        )
-    },
-    ("cluster", "pool-instance-types"): _POOL.format("instanceTypes"),
-    ("cluster", "pool-capacity-type"): _POOL.format("capacityType"),
-    ("cluster", "pool-disk-size"): _POOL.format("diskSize"),
     ("cluster", "access-admin-becomes-viewer"): (
         "issue 8.8: moving a principal from admins to viewers changes its "
         "AccessPolicyAssociation's policyArn in place (ForceNew: stuck); found by the pair test"
-    ),
-    ("cluster", "pool-renamed"): (
-        "issue 8.8: renaming a pool drops its node group at once instead of keeping it until the "
-        "renamed pool's node group is Ready"
     ),
 }
 
@@ -80,12 +40,7 @@ PAIR_FIELDS: dict[tuple[str, str], str] = {}
 # -- test_transitions: the same change without observed status ----------------------------------
 
 # (blueprint or scenario, change) -> why the answer differs without observed status.
-MISSING_STATUS_TRANSITIONS: dict[tuple[str, str], str] = {
-    ("cluster", "version-downgrade"): (
-        "issue 8.10: the version-downgrade check reads only the Cluster's status.atProvider: "
-        "without it a downgrade is composed"
-    ),
-}
+MISSING_STATUS_TRANSITIONS: dict[tuple[str, str], str] = {}
 
 
 # -- test_external_names --------------------------------------------------------------------------
@@ -94,12 +49,7 @@ EXTERNAL_NAMES: dict[str, str] = {}
 
 
 # By scenario: two XRs of the same name in two namespaces share an AWS name.
-NAME_CLASHES: dict[str, str] = {
-    "cluster-namespaced": (
-        "issue 8.2: IAM role names (<xr>-cluster-role, -node-role, -ebs-csi-role) ignore the "
-        "namespace: team-b's XR adopts team-a's roles"
-    ),
-}
+NAME_CLASHES: dict[str, str] = {}
 
 
 # By kind: a reference extracts what its field does not expect.
@@ -135,10 +85,7 @@ KMS_KEY_USAGE: str | None = (
     "exists: deleting the claim schedules the key's deletion at once"
 )
 KMS_KEY_ORPHAN: str | None = None  # issue 8.3: fixed (database keys are orphaned)
-ADDON_VERSIONS: str | None = (
-    "issue 8.12: add-ons are composed without addonVersion; the provider late-initializes "
-    "it, so a cluster upgrade leaves them behind"
-)
+ADDON_VERSIONS: str | None = None  # issue 8.12: fixed (functions/resources/eks_addons.py)
 IAM_TAGS: str | None = (
     "issue 8.14: developer tags are copied onto IAM roles, where they act as principal "
     "tags for ABAC"

@@ -191,6 +191,7 @@ CHANGES: dict[str, dict[str, Change]] = {
         "platform-monitoring-off": Change("platform.monitoring.enabled", False),
         "platform-gitops-revision": Change("platform.argocd.gitops.revision", "release-2"),
         "logging": Change("logging", ["api", "audit"]),
+        "addon-version-pinned": Change("addonVersions.coredns", "v1.12.4-eksbuild.9"),
     },
     "tenant": {
         **COMMON,
@@ -206,6 +207,7 @@ CHANGES: dict[str, dict[str, Change]] = {
         ),
         "access-admins-removed": Change("access.admins", []),
         "access-viewers": Change("access.viewers", ["group:auditors"]),
+        "addon-version-pinned": Change("addonVersions.coredns", "v1.12.4-eksbuild.9"),
     },
     "database": {
         **COMMON,

@@ -9,9 +9,9 @@ run the other way round: in-cluster objects, node groups, the cluster, and the V
 
 from __future__ import annotations
 
-import ipaddress
+from collections.abc import Callable
 
-from functions.kit import Blueprint, ComposeError, Composite, Desired, Measure
+from functions.kit import Blueprint, Composite, Desired, Measure
 from functions.resources.kinds import (
     CLUSTER_AUTH,
     EKS_CLUSTER,
@@ -23,7 +23,18 @@ from functions.resources.kinds import (
     VPC,
 )
 
-from . import access, addons, control_plane, iam, network, nodes, outputs, providers, tenancy
+from . import (
+    access,
+    addons,
+    control_plane,
+    guards,
+    iam,
+    network,
+    nodes,
+    outputs,
+    providers,
+    tenancy,
+)
 from .control_plane import cluster_name
 from .parameters import ClusterParameters, ClusterStatus
 from .platform.compose import compose as compose_platform
@@ -38,17 +49,20 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
     if p.isolation != "dedicated":
         tenancy.compose(xr, out)
         return
-    validate(p)
+    guards.check_parameters(p)
     control_plane.check_upgrade(xr)
     net = network.layout(p)
+    guards.check_network(xr, net)
+    guards.check_oidc(xr)
     name = cluster_name(xr)
     private_subnets = network.private_subnet_keys(net)
-    pools = [nodes.key(pool) for pool in p.node_pools]
+    node_plan = nodes.plan(xr, list(p.node_pools), private_subnets)
+    pools = node_plan.keys
     principals = access.principals(p)
-    # The kit keeps whatever is observed but no longer planned; what the developer removed goes.
-    out.remove_unplanned(lambda key: key.startswith("nodes-"), "its node pool was removed")
-    out.remove_unplanned(lambda key: key.startswith("access-"), "its principal was removed")
-    out.remove_unplanned(lambda key: key == "oidc-identity-provider", "oidc was removed")
+    # The kit keeps whatever is observed but no longer planned; what the developer removed, or
+    # what a change retired once nothing uses it, goes.
+    for prefixes, reason in EXPLICIT_REMOVALS:
+        out.remove_unplanned(_starts_with(prefixes), reason)
 
     # 1. Network, IAM and the secrets encryption key: nothing depends on anything else yet.
     key_keys = control_plane.compose_key(xr, out)
@@ -78,10 +92,19 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
             after=["eks-cluster"],
         )
 
-    # 4. Nodes, once they can join a network.
+    # 4. Nodes, once they can join a network; never ahead of the control plane's version (AWS
+    # refuses it), so an upgrade moves nodes once the control plane reports the new version.
     before_nodes = ["eks-cluster", *(addons.key(a) for a in addons.BEFORE_NODES)]
-    for pool in p.node_pools:
-        out.add(nodes.key(pool), nodes.node_group(xr, pool, private_subnets), after=before_nodes)
+    for group in node_plan.groups:
+        version = node_version(xr, group.key)
+        out.add(
+            group.key,
+            nodes.node_group(xr, group, private_subnets, version),
+            after=before_nodes,
+        )
+    for group_key, why in node_plan.kept:
+        out.add(group_key, nodes.kept_node_group(xr, group_key))
+        out.note(f"node group {group_key}: {why}")
 
     # 5. Addons whose pods need nodes; the EBS CSI driver gets its AWS identity first.
     for addon in addons.AFTER_NODES:
@@ -127,10 +150,25 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
     )
 
     # 9. Deletion order, each Usage once both its sides exist.
-    for key, of, by in deletion_order(private_subnets, pools):
+    for key, of, by in deletion_order(private_subnets, node_plan.all_keys):
         out.add(key, usage(xr, key, of, by), after=[of[1], by[1]])
 
     outputs.report(xr, out, net, network_keys, pools, addon_keys)
+
+
+# Observed resources the blueprint stops planning on purpose: node groups of removed pools or
+# replaced by a Ready one (nodes.plan keeps them until then), NAT gateways no route uses any more
+# (network.retired_nat_zones keeps them until then), principals and OIDC the developer removed.
+EXPLICIT_REMOVALS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("nodes-",), "its node pool was removed, or a Ready node group replaced it"),
+    (("nat-gateway-", "eip-nat-"), "no private route goes through this NAT gateway any more"),
+    (("access-",), "its principal was removed"),
+    (("oidc-identity-provider",), "oidc was removed"),
+)
+
+
+def _starts_with(prefixes: tuple[str, ...]) -> Callable[[str], bool]:
+    return lambda key: key.startswith(prefixes)
 
 
 def deletion_order(private_subnets: list[str], pools: list[str]) -> list[tuple[str, Use, Use]]:
@@ -164,33 +202,16 @@ def deletion_order(private_subnets: list[str], pools: list[str]) -> list[tuple[s
     return order
 
 
-def validate(p: ClusterParameters) -> None:
-    """Checks across fields, each naming the field at fault."""
-    for field, value in (("host", p.host), ("quota", p.quota)):
-        if value is not None:
-            raise ComposeError(
-                f"spec.parameters.{field}", "is only for isolation vcluster and namespace"
-            )
-    for role in ("admins", "viewers"):
-        for i, subject in enumerate(getattr(p.access, role)):
-            if not subject.startswith("arn:"):
-                raise ComposeError(
-                    f"spec.parameters.access.{role}[{i}]",
-                    f"{subject!r}: a dedicated cluster's access is an IAM role or user ARN; "
-                    "sign in through OIDC groups with spec.parameters.oidc",
-                )
-    if not (p.endpoint.public or p.endpoint.private):
-        raise ComposeError("spec.parameters.endpoint", "public and private cannot both be false")
-    for i, cidr in enumerate(p.endpoint.public_cidrs):
-        try:
-            ipaddress.IPv4Network(cidr, strict=True)
-        except ValueError as error:
-            raise ComposeError(
-                f"spec.parameters.endpoint.publicCidrs[{i}]", f"{cidr!r}: {error}"
-            ) from None
-    nodes.validate(p.node_pools)
-    if len(set(p.logging)) != len(p.logging):
-        raise ComposeError("spec.parameters.logging", "lists a log type twice")
+def node_version(xr: Composite[ClusterParameters], group_key: str) -> str:
+    wanted = xr.params.version
+    running = control_plane.reported_version(xr)
+    if running == wanted:
+        return wanted
+    observed = xr.observed.get(group_key)
+    composed = observed.get("spec", "forProvider", "version") if observed else None
+    if isinstance(composed, str) and composed:
+        return composed  # stays until the control plane reports the new version
+    return running or wanted
 
 
 def measure(p: ClusterParameters) -> dict[str, Measure]:

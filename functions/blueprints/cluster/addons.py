@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.kit import Composite
+from functions.kit import ComposeError, Composite
+from functions.kit.observed import Observed
+from functions.resources import eks_addons
 from functions.resources.kinds import ADDON, POD_IDENTITY_ASSOCIATION
 
+from .control_plane import reported_version
 from .parameters import ClusterParameters
 
 # Installed right after the control plane: nodes cannot become Ready without a CNI.
@@ -22,7 +25,6 @@ def key(addon: str) -> str:
 
 
 def addon(xr: Composite[ClusterParameters], name: str) -> dict[str, Any]:
-    # No addonVersion: EKS installs the default version for the cluster's Kubernetes version.
     # OVERWRITE: a new cluster never fails on an addon (or its config) that already exists.
     return xr.shape.managed(
         ADDON,
@@ -31,11 +33,54 @@ def addon(xr: Composite[ClusterParameters], name: str) -> dict[str, Any]:
             "region": xr.params.region,
             "clusterNameRef": xr.shape.ref(xr.resource_name("eks-cluster")),
             "addonName": name,
+            "addonVersion": addon_version(xr, name),
             "resolveConflictsOnCreate": "OVERWRITE",
             "resolveConflictsOnUpdate": "OVERWRITE",
             "tags": xr.tags(),
         },
     )
+
+
+def addon_version(xr: Composite[ClusterParameters], name: str) -> str:
+    """The version to compose: the developer's pin, else Paved's table for the version the
+    control plane *reports* running, so a cluster upgrade upgrades add-ons only after the control
+    plane; never older than what runs (EKS cannot downgrade an add-on)."""
+    observed = xr.observed.get(key(name))
+    running = _observed_version(observed)
+    pinned = xr.params.addon_versions.get(name)
+    if pinned is not None:
+        if running is not None and eks_addons.newer(running, pinned):
+            field = "spec.parameters.addonVersions." + _camel(name)
+            raise ComposeError(field, f"{name} runs {running}; EKS cannot downgrade it to {pinned}")
+        return pinned
+    minor = reported_version(xr)
+    if minor not in eks_addons.ADDON_VERSIONS:
+        if running is not None:
+            # The control plane's version is unknown (no status): keep what runs.
+            return running
+        minor = xr.params.version
+    wanted = eks_addons.ADDON_VERSIONS[minor][name]
+    if running is not None and eks_addons.newer(running, wanted):
+        return running
+    return wanted
+
+
+def _observed_version(observed: Observed | None) -> str | None:
+    """What the add-on runs: its status, else its spec (late-initialized by the provider)."""
+    if observed is None:
+        return None
+    for version in (
+        observed.at_provider("addonVersion"),
+        observed.get("spec", "forProvider", "addonVersion"),
+    ):
+        if isinstance(version, str) and eks_addons.version_key(version) is not None:
+            return version
+    return None
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("-")
+    return first + "".join(part.title() for part in rest)
 
 
 def ebs_csi_pod_identity(xr: Composite[ClusterParameters]) -> dict[str, Any]:

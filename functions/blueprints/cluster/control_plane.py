@@ -15,7 +15,16 @@ KUBECONFIG_KEY = "kubeconfig"
 
 
 def cluster_name(xr: Composite[Any]) -> str:
-    """The EKS cluster's name: stable for the XR's lifetime and unique in the account."""
+    """The EKS cluster's name: stable for the XR's lifetime and unique in the account.
+
+    Once the cluster exists its name is read back from it: EKS cannot rename a cluster (ForceNew),
+    so however names are derived in future, a running cluster keeps its own.
+    """
+    observed = xr.observed.get("eks-cluster")
+    if observed is not None:
+        name = observed.get("metadata", "annotations", "crossplane.io/external-name")
+        if isinstance(name, str) and name:
+            return name
     return xr.aws_name(max_len=100)
 
 
@@ -25,11 +34,28 @@ def kubeconfig_secret(xr: Composite[Any]) -> tuple[str, str]:
     return namespace, dns_label(xr.name, "kubeconfig")
 
 
+def reported_version(xr: Composite[ClusterParameters]) -> str | None:
+    """The Kubernetes version the control plane reports running (status only), or None."""
+    observed = xr.observed.get("eks-cluster")
+    version = observed.at_provider("version") if observed else None
+    return version if isinstance(version, str) and version.count(".") == 1 else None
+
+
+def composed_version(xr: Composite[ClusterParameters]) -> str | None:
+    """The version the control plane runs or was last asked for: the observed status, else the
+    observed spec (after a restore or adoption the status can be missing)."""
+    running = reported_version(xr)
+    if running is not None:
+        return running
+    observed = xr.observed.get("eks-cluster")
+    version = observed.get("spec", "forProvider", "version") if observed else None
+    return version if isinstance(version, str) and version.count(".") == 1 else None
+
+
 def check_upgrade(xr: Composite[ClusterParameters]) -> None:
     """EKS upgrades one minor version at a time and never downgrades: say so before AWS does."""
-    observed = xr.observed.get("eks-cluster")
-    running = observed.at_provider("version") if observed else None
-    if not isinstance(running, str) or running.count(".") != 1:
+    running = composed_version(xr)
+    if running is None:
         return
     wanted = xr.params.version
     current, target = _minor(running), _minor(wanted)
@@ -56,7 +82,11 @@ def _minor(version: str) -> int | None:
 def encrypts_secrets(xr: Composite[ClusterParameters]) -> bool:
     # EKS cannot turn secrets encryption off again, and deleting the key would make every
     # Secret unreadable: once composed, the key stays.
-    return xr.params.secrets_encryption or "kms-key" in xr.observed
+    return (
+        xr.params.secrets_encryption
+        or "kms-key" in xr.observed
+        or _observed_encryption_arn(xr) is not None
+    )
 
 
 def compose_key(xr: Composite[ClusterParameters], out: Desired) -> list[str]:
@@ -74,13 +104,46 @@ def key_arn(xr: Composite[ClusterParameters]) -> str | None:
     arn = key.at_provider("arn") if key else None
     if arn:
         return str(arn)
-    # The key's observed state can be missing for a moment (e.g. while it is re-read); the
-    # cluster then keeps the ARN it was created with rather than dropping its encryption.
+    # The key's observed state can be missing (while it is re-read, after a restore or an
+    # adoption); the cluster then keeps the ARN it was created with rather than dropping its
+    # encryption, which EKS could not do anyway.
+    return _observed_encryption_arn(xr)
+
+
+def _observed_encryption_arn(xr: Composite[ClusterParameters]) -> str | None:
+    """The key ARN of the observed cluster's encryptionConfig: its status, else its spec."""
     cluster = xr.observed.get("eks-cluster")
-    config = cluster.at_provider("encryptionConfig") if cluster else None
-    if isinstance(config, dict):
-        return (config.get("provider") or {}).get("keyArn")
+    if cluster is None:
+        return None
+    for config in (
+        cluster.at_provider("encryptionConfig"),
+        cluster.get("spec", "forProvider", "encryptionConfig"),
+    ):
+        # v1beta2 has an object; a list (the v1beta1 shape) is read too.
+        if isinstance(config, list) and config:
+            config = config[0]
+        if not isinstance(config, dict):
+            continue
+        provider = config.get("provider")
+        if isinstance(provider, list) and provider:
+            provider = provider[0]
+        arn = provider.get("keyArn") if isinstance(provider, dict) else None
+        if isinstance(arn, str) and arn:
+            return arn
     return None
+
+
+def control_plane_subnet_refs(
+    xr: Composite[ClusterParameters], private_subnet_keys: list[str]
+) -> list[dict[str, Any]]:
+    """The control plane's subnets: the private ones, and once created, the ones it was created
+    with. EKS only accepts subnets "in the same set of AZs as originally provided when you created
+    the cluster" (EKS User Guide, network-reqs), so a zone added later is for nodes only."""
+    observed = xr.observed.get("eks-cluster")
+    refs = observed.get("spec", "forProvider", "vpcConfig", "subnetIdRefs") if observed else None
+    if isinstance(refs, list) and refs and all(isinstance(r, dict) and r.get("name") for r in refs):
+        return [xr.shape.ref(str(r["name"])) for r in refs]
+    return [xr.shape.ref(xr.resource_name(key)) for key in private_subnet_keys]
 
 
 def cluster(xr: Composite[ClusterParameters], private_subnet_keys: list[str]) -> dict[str, Any]:
@@ -91,7 +154,7 @@ def cluster(xr: Composite[ClusterParameters], private_subnet_keys: list[str]) ->
         "roleArnRef": xr.shape.ref(xr.resource_name("cluster-role")),
         "vpcConfig": {
             # The control plane's network interfaces go into the private subnets only.
-            "subnetIdRefs": [xr.shape.ref(xr.resource_name(key)) for key in private_subnet_keys],
+            "subnetIdRefs": control_plane_subnet_refs(xr, private_subnet_keys),
             "endpointPrivateAccess": p.endpoint.private,
             "endpointPublicAccess": p.endpoint.public,
         },

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from functions.kit import Composite, Desired
+from functions.kit import Composite, Desired, dns_label
 from functions.resources.arns import partition
 from functions.resources.kinds import ROLE, ROLE_POLICY_ATTACHMENT
 
@@ -18,6 +18,32 @@ NODE_ROLE_POLICIES = {
     "node-role-cni-policy": "AmazonEKS_CNI_Policy",
 }
 EBS_CSI_ROLE_POLICIES = {"ebs-csi-role-policy": "service-role/AmazonEBSCSIDriverPolicy"}
+IAM_ROLE_NAME_MAX = 64
+
+
+def principal_tags(xr: Composite[ClusterParameters]) -> dict[str, str]:
+    """Only Paved's identifying tags: on an IAM role, tags are principal tags that IAM policies
+    can grant access by (ABAC), so a developer's tags must not reach them."""
+    return {k: v for k, v in xr.tags().items() if k.startswith("paved.dev/")}
+
+
+def role_name(xr: Composite[ClusterParameters], role_key: str) -> str:
+    """The IAM role's name, unique in the account (where IAM names live) and stable forever.
+
+    Claim mode: `<xr>-<role>`; the cluster-scoped XR's name already carries a hash of the claim's
+    namespace and name, and these names are what existing clusters have. Namespaced mode:
+    `<namespace>-<xr>-<role>`, so `team-a/platform` and `team-b/platform` never share a role.
+    Once a role exists its name is read back from it: a role cannot be renamed (ForceNew), so a
+    namespaced cluster composed before namespaces were part of the name keeps its roles.
+    """
+    observed = xr.observed.get(role_key)
+    if observed is not None:
+        name = observed.get("metadata", "annotations", "crossplane.io/external-name")
+        if isinstance(name, str) and name:
+            return name
+    if xr.namespace is None:
+        return xr.resource_name(role_key)
+    return dns_label(xr.namespace, xr.name, role_key, max_len=IAM_ROLE_NAME_MAX)
 
 
 def managed_policy_arn(region: str, name: str) -> str:
@@ -61,18 +87,17 @@ def compose(xr: Composite[ClusterParameters], out: Desired, cluster_name: str) -
         ),
     )
     for role_key, service, tag_session, description, policies in roles:
-        name = xr.resource_name(role_key)
         out.add(
             role_key,
             xr.shape.managed(
                 ROLE,
-                name,
+                xr.resource_name(role_key),
                 {
                     "assumeRolePolicy": trust_policy(service, tag_session=tag_session),
                     "description": description,
-                    "tags": xr.tags(),
+                    "tags": principal_tags(xr),
                 },
-                external_name=name,
+                external_name=role_name(xr, role_key),
             ),
         )
         keys.append(role_key)

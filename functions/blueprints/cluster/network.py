@@ -23,6 +23,7 @@ from functions.resources.kinds import (
     SUBNET,
     VPC,
 )
+from functions.resources.regions import REGIONS
 
 from .parameters import ClusterParameters
 
@@ -34,18 +35,6 @@ PRIVATE_RANGES = tuple(
     for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 )
 
-# Availability zone letters where a region's differ from a, b, c. Zone letters map to different
-# physical zones per account, but which letters exist is the same for every account.
-ZONE_LETTERS: dict[str, str] = {
-    "us-east-1": "abcdef",
-    "us-west-2": "abcd",
-    "us-west-1": "ac",
-    "ap-northeast-1": "acd",
-    "ap-northeast-2": "abcd",
-    "ca-central-1": "abd",
-    "eu-central-1": "abc",
-}
-DEFAULT_ZONE_LETTERS = "abc"
 # A zone's subnets are picked by its letter, so reordering or adding zones never moves a subnet.
 ZONE_SUFFIXES = "abcdef"
 
@@ -102,6 +91,12 @@ def _vpc_network(cidr: str) -> ipaddress.IPv4Network:
     return vpc
 
 
+def zone_letters(region: str) -> str:
+    """Every zone letter some account has in the region (functions/resources/regions.py)."""
+    known = REGIONS.get(region)  # an unknown region is refused by its own rule first
+    return known.zone_letters if known is not None else "abc"
+
+
 def _zone_names(params: ClusterParameters) -> list[str]:
     region = params.region
     explicit = params.network.availability_zones
@@ -115,11 +110,18 @@ def _zone_names(params: ClusterParameters) -> list[str]:
                 or zone[-1] not in ZONE_SUFFIXES
             ):
                 raise ComposeError(field, f"{zone!r} is not an availability zone of {region}")
+            letters = zone_letters(region)
+            if zone[-1] not in letters:
+                raise ComposeError(
+                    field,
+                    f"{region} has no zone {zone}: its zones are "
+                    f"{', '.join(region + x for x in letters)}",
+                )
             if zone in seen:
                 raise ComposeError(field, f"{zone} is listed twice")
             seen.add(zone)
         return list(explicit)
-    letters = ZONE_LETTERS.get(region, DEFAULT_ZONE_LETTERS)
+    letters = zone_letters(region)
     count = params.network.zones
     if count > len(letters):
         raise ComposeError(
@@ -200,7 +202,7 @@ def compose(
                 "subnetIdRef": ref(f"subnet-public-{s}"),
             },
         )
-    for zone in net.nat_zones:
+    for zone in (*net.nat_zones, *retired_nat_zones(xr, net)):
         s = zone.suffix
         add(f"eip-nat-{s}", EIP, {"domain": "vpc"}, f"{cluster_name}-nat-{zone.name}")
         add(
@@ -227,7 +229,12 @@ def compose(
             {
                 "routeTableIdRef": ref(f"route-table-private-{s}"),
                 "destinationCidrBlock": "0.0.0.0/0",
-                "natGatewayIdRef": ref(f"nat-gateway-{net.nat_for(zone).suffix}"),
+                # Always: a route's NAT gateway changes with natGatewayIds, and a reference
+                # that is already resolved is otherwise never resolved again.
+                "natGatewayIdRef": {
+                    **ref(nat_gateway_for(xr, net, zone)),
+                    "policy": {"resolve": "Always"},
+                },
             },
         )
         add(
@@ -239,6 +246,58 @@ def compose(
             },
         )
     return keys
+
+
+def nat_gateway_for(xr: Composite[ClusterParameters], net: Layout, zone: Zone) -> str:
+    """The NAT gateway key zone's private route goes through. A route already running keeps its
+    gateway until the one it moves to is Ready, so private subnets never lose their way out."""
+    wanted = f"nat-gateway-{net.nat_for(zone).suffix}"
+    route = xr.observed.get(f"route-private-{zone.suffix}-nat")
+    if route is None:
+        return wanted
+    wanted_nat = xr.observed.get(wanted)
+    if wanted_nat is not None and wanted_nat.ready:
+        return wanted
+    current = route.get("spec", "forProvider", "natGatewayIdRef", "name")
+    for suffix in ZONE_SUFFIXES:
+        nat_key = f"nat-gateway-{suffix}"
+        if nat_key in xr.observed and xr.resource_name(nat_key) == current:
+            return nat_key
+    return wanted
+
+
+def retired_nat_zones(xr: Composite[ClusterParameters], net: Layout) -> list[Zone]:
+    """Zones whose NAT gateway (and its EIP) the layout no longer wants but a route may still use:
+    composed until every private route is observed going through another gateway."""
+    wanted = {zone.suffix for zone in net.nat_zones}
+    zones = {zone.suffix: zone for zone in net.zones}
+    retired = []
+    for suffix in sorted(zones):
+        nat_key = f"nat-gateway-{suffix}"
+        if suffix in wanted or nat_key not in xr.observed:
+            continue
+        if _nat_in_use(xr, net, nat_key):
+            retired.append(zones[suffix])
+    return retired
+
+
+def _nat_in_use(xr: Composite[ClusterParameters], net: Layout, nat_key: str) -> bool:
+    nat = xr.observed[nat_key]
+    nat_id = nat.at_provider("id") or nat.get(
+        "metadata", "annotations", "crossplane.io/external-name"
+    )
+    for zone in net.zones:
+        route_key = f"route-private-{zone.suffix}-nat"
+        if route_key not in xr.observed:
+            continue
+        route = xr.observed[route_key]
+        if nat_gateway_for(xr, net, zone) == nat_key:
+            return True
+        # Only the route's status says where AWS sends its traffic now; without it, keep.
+        target = route.at_provider("natGatewayId")
+        if not isinstance(target, str) or not isinstance(nat_id, str) or target == nat_id:
+            return True
+    return False
 
 
 def private_subnet_keys(net: Layout) -> list[str]:

@@ -1,0 +1,131 @@
+"""XCluster guardrails across fields and against what is already composed.
+
+Format rules live in the parameter models (and so in the XRD); what needs several fields, the
+region, or the observed resources lives here. Each check raises one ComposeError naming the field;
+what is composed is read from the observed resources' spec as well as their status, so a missing
+status never lets a change through.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from functions.kit import ComposeError, Composite
+
+from . import nodes
+from .network import Layout
+from .parameters import ClusterParameters, Oidc
+
+# Oidc field -> the IdentityProviderConfig's forProvider.oidc field (all ForceNew).
+OIDC_FIELDS = {
+    "issuer_url": "issuerUrl",
+    "client_id": "clientId",
+    "username_claim": "usernameClaim",
+    "username_prefix": "usernamePrefix",
+    "groups_claim": "groupsClaim",
+    "groups_prefix": "groupsPrefix",
+}
+
+
+def check_parameters(p: ClusterParameters) -> None:
+    """Checks across fields of the parameters alone (of a dedicated cluster)."""
+    for field, value in (("host", p.host), ("quota", p.quota)):
+        if value is not None:
+            raise ComposeError(
+                f"spec.parameters.{field}", "is only for isolation vcluster and namespace"
+            )
+    for role in ("admins", "viewers"):
+        for i, subject in enumerate(getattr(p.access, role)):
+            if not subject.startswith("arn:"):
+                raise ComposeError(
+                    f"spec.parameters.access.{role}[{i}]",
+                    f"{subject!r}: a dedicated cluster's access is an IAM role or user ARN; "
+                    "sign in through OIDC groups with spec.parameters.oidc",
+                )
+    if not (p.endpoint.public or p.endpoint.private):
+        raise ComposeError("spec.parameters.endpoint", "public and private cannot both be false")
+    for i, cidr in enumerate(p.endpoint.public_cidrs):
+        field = f"spec.parameters.endpoint.publicCidrs[{i}]"
+        try:
+            network = ipaddress.ip_network(cidr, strict=True)
+        except ValueError as error:
+            raise ComposeError(field, f"{cidr!r}: {error}") from None
+        if network.version != 4:
+            raise ComposeError(
+                field, f"{cidr}: EKS accepts only IPv4 CIDRs for the public endpoint"
+            )
+    nodes.validate(p.node_pools)
+    if len(set(p.logging)) != len(p.logging):
+        raise ComposeError("spec.parameters.logging", "lists a log type twice")
+
+
+def check_network(xr: Composite[ClusterParameters], net: Layout) -> None:
+    """The VPC's CIDR and zones of a running cluster."""
+    vpc = xr.observed.get("vpc")
+    if vpc is not None:
+        composed = _first_str(
+            vpc.at_provider("cidrBlock"), vpc.get("spec", "forProvider", "cidrBlock")
+        )
+        if composed is not None and composed != xr.params.network.cidr:
+            raise ComposeError(
+                "spec.parameters.network.cidr",
+                f"the VPC was created with {composed}; a VPC's CIDR cannot change (AWS would "
+                "replace the VPC and everything in it, the cluster included)",
+            )
+    wanted = {zone.suffix for zone in net.zones}
+    region = xr.params.region
+    dropped = sorted(
+        key.removeprefix("subnet-private-")
+        for key in xr.observed
+        if key.startswith("subnet-private-") and key.removeprefix("subnet-private-") not in wanted
+    )
+    if dropped:
+        field = (
+            "spec.parameters.network.availabilityZones"
+            if xr.params.network.availability_zones is not None
+            else "spec.parameters.network.zones"
+        )
+        zones = ", ".join(region + suffix for suffix in dropped)
+        raise ComposeError(
+            field,
+            f"the cluster runs in {zones}: removing a zone is not supported, its subnets hold "
+            "nodes, load balancers and the control plane's network interfaces, and EKS cannot move "
+            "a control plane out of the zones it was created in; adding zones is",
+        )
+
+
+def check_oidc(xr: Composite[ClusterParameters]) -> None:
+    """EKS replaces an identity provider config on any change, and a cluster has only one."""
+    observed = xr.observed.get("oidc-identity-provider")
+    oidc: Oidc | None = xr.params.oidc
+    if observed is None or oidc is None:
+        return  # not composed yet, or removed on purpose (an explicit removal drops it)
+    composed = observed.get("spec", "forProvider", "oidc")
+    if isinstance(composed, list) and composed:
+        composed = composed[0]
+    if not isinstance(composed, dict):
+        return
+    for attribute, field in OIDC_FIELDS.items():
+        was: Any = composed.get(field)
+        now = getattr(oidc, attribute)
+        if was is not None and was != now:
+            raise ComposeError(
+                f"spec.parameters.oidc.{field}",
+                f"is {was!r} on the running cluster: EKS cannot change an identity provider "
+                "config, and a cluster has only one; remove oidc, wait until it is gone, then add "
+                "the new one",
+            )
+
+
+def _first_str(*values: Any) -> str | None:
+    """The first value that is an IPv4 CIDR; odd observed values are not evidence of a change."""
+    for value in values:
+        if not isinstance(value, str):
+            continue
+        try:
+            ipaddress.IPv4Network(value)
+        except ValueError:
+            continue
+        return str(value)
+    return None

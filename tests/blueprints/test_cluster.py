@@ -184,6 +184,7 @@ def test_names_are_pinned() -> None:
         "usage-cluster-by-storage-class",
         "usage-cluster-role-by-cluster",
         "usage-cluster-role-policy-by-cluster",
+        "usage-kms-key-by-eks-cluster",
         "usage-node-role-by-nodes-batch",
         "usage-node-role-by-nodes-general",
         "usage-subnet-private-a-by-cluster",

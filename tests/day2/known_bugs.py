@@ -69,10 +69,6 @@ MISSING_STATUS: dict[str, str] = {
         "disappears from the composed Cluster (EKS cannot turn it off: stuck); and "
         + _CONNECTION_DETAILS.format("connection secret")
     ),
-    "tenant-namespace": (
-        "issue 8.10: a namespace tenant publishes no connection details at all while its "
-        "composed objects report no status (after a restore), so its kubeconfig Secret is emptied"
-    ),
 }
 
 
@@ -80,15 +76,9 @@ UNKNOWN_OBSERVED: dict[str, str] = {}
 
 # -- test_findings ---------------------------------------------------------------------------------
 
-KMS_KEY_USAGE: str | None = (
-    "issue 8.3: no Usage holds the composed KMS key back while the data it encrypts "
-    "exists: deleting the claim schedules the key's deletion at once"
-)
+KMS_KEY_USAGE: str | None = None  # issue 8.3: fixed (every composed key is used by its data)
 KMS_KEY_ORPHAN: str | None = None  # issue 8.3: fixed (database keys are orphaned)
 ADDON_VERSIONS: str | None = None  # issue 8.12: fixed (functions/resources/eks_addons.py)
-IAM_TAGS: str | None = (
-    "issue 8.14: developer tags are copied onto IAM roles, where they act as principal "
-    "tags for ABAC"
-)
+IAM_TAGS: str | None = None  # issue 8.14: fixed (IAM roles carry only paved.dev/ tags)
 PRIVATE_CIDRS: str | None = None  # issue 8.14: fixed (private ranges only)
 CROSSPLANE_1: str | None = None  # issue 8.5: fixed (the README offers Crossplane 2 only)

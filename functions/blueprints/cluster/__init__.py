@@ -74,6 +74,8 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
         "eks-cluster",
         control_plane.cluster(xr, private_subnets),
         after=[*network_keys, *iam_keys, *key_keys],
+        # The secrets key outlives the cluster whose etcd it encrypts (issue 8.3).
+        uses=key_keys,
     )
 
     # 3. What needs only the control plane: its kubeconfig, the CNI nodes need, access, SSO.

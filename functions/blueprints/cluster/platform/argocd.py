@@ -15,6 +15,7 @@ from functions.resources.kinds import (
     ROLE,
 )
 
+from ..iam import principal_tags
 from .build import Platform, aws_name
 from .parameters import ArgoCd, ArgoCdHub, Gitops
 
@@ -133,7 +134,7 @@ def register_with_hub(platform: Platform, hub: ArgoCdHub, cluster_name: str) -> 
             {
                 "assumeRolePolicy": json.dumps(trust, sort_keys=True),
                 "description": f"The platform's Argo CD deploying into EKS cluster {cluster_name}",
-                "tags": xr.tags(),
+                "tags": principal_tags(xr),
             },
             external_name=role_name,
         ),

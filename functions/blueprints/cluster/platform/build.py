@@ -19,7 +19,7 @@ from functions.resources.kinds import (
     ROLE_POLICY_ATTACHMENT,
 )
 
-from ..iam import trust_policy
+from ..iam import principal_tags, trust_policy
 from ..parameters import ClusterParameters
 from ..providers import provider_config_name
 from .charts import CHARTS, Chart
@@ -201,7 +201,7 @@ class Platform:
                 {
                     "assumeRolePolicy": trust_policy("pods.eks.amazonaws.com", tag_session=True),
                     "description": description,
-                    "tags": xr.tags(),
+                    "tags": principal_tags(xr),
                 },
                 external_name=role_name,
             ),

@@ -188,7 +188,9 @@ def report(xr: Composite[ClusterParameters], out: Desired, host: Cluster, namesp
         "Available" if ready else "Creating",
         "" if ready else "waiting for the namespace on the host",
     )
-    if ready:
+    # Once the namespace exists, even while its status is missing (a restore): the details come
+    # from the host alone, and withholding them would empty the tenant's connection secret.
+    if ready or xr.observed.get("namespace") is not None:
         ca = host.info.certificate_authority_data
         out.connection(
             kubeconfig=kubeconfig(xr, host, namespace),

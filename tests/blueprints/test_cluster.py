@@ -867,3 +867,9 @@ def test_bad_input_is_a_fatal_result_naming_the_field(
 ) -> None:
     xr = with_parameters(XR, **parameters)
     assert_fatal(xr, message)
+
+
+def test_the_vpc_cni_enforces_network_policies() -> None:
+    """Tenants' and in-cluster databases' NetworkPolicies are enforced, not just accepted."""
+    addon = simulate.desired_resources(_final("claim"))["addon-vpc-cni"]["spec"]["forProvider"]
+    assert addon["configurationValues"] == '{"enableNetworkPolicy": "true"}'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from functions.kit import ComposeError, Composite
@@ -24,21 +25,26 @@ def key(addon: str) -> str:
     return f"addon-{addon}"
 
 
+# Add-on configuration (the add-on's own JSON schema, `aws eks describe-addon-configuration`).
+# The VPC CNI enforces NetworkPolicies only with its network policy agent on: without it the
+# tenants' and in-cluster databases' default-deny policies would be accepted and ignored.
+CONFIGURATION: dict[str, dict[str, str]] = {"vpc-cni": {"enableNetworkPolicy": "true"}}
+
+
 def addon(xr: Composite[ClusterParameters], name: str) -> dict[str, Any]:
     # OVERWRITE: a new cluster never fails on an addon (or its config) that already exists.
-    return xr.shape.managed(
-        ADDON,
-        xr.resource_name(key(name)),
-        {
-            "region": xr.params.region,
-            "clusterNameRef": xr.shape.ref(xr.resource_name("eks-cluster")),
-            "addonName": name,
-            "addonVersion": addon_version(xr, name),
-            "resolveConflictsOnCreate": "OVERWRITE",
-            "resolveConflictsOnUpdate": "OVERWRITE",
-            "tags": xr.tags(),
-        },
-    )
+    for_provider: dict[str, Any] = {
+        "region": xr.params.region,
+        "clusterNameRef": xr.shape.ref(xr.resource_name("eks-cluster")),
+        "addonName": name,
+        "addonVersion": addon_version(xr, name),
+        "resolveConflictsOnCreate": "OVERWRITE",
+        "resolveConflictsOnUpdate": "OVERWRITE",
+        "tags": xr.tags(),
+    }
+    if name in CONFIGURATION:
+        for_provider["configurationValues"] = json.dumps(CONFIGURATION[name], sort_keys=True)
+    return xr.shape.managed(ADDON, xr.resource_name(key(name)), for_provider)
 
 
 def addon_version(xr: Composite[ClusterParameters], name: str) -> str:

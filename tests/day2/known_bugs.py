@@ -64,11 +64,6 @@ _CONNECTION_DETAILS = (
     "(the function could keep what it observes in the XR's secret)"
 )
 MISSING_STATUS: dict[str, str] = {
-    "cluster": (
-        "issue 8.10: without the EKS Cluster's status.atProvider its secrets encryptionConfig "
-        "disappears from the composed Cluster (EKS cannot turn it off: stuck); and "
-        + _CONNECTION_DETAILS.format("connection secret")
-    ),
 }
 
 

@@ -21,13 +21,14 @@ def report(
     pools: list[str],
     addon_keys: list[str],
 ) -> None:
-    out.status(cluster=cluster_status(xr, net))
+    status = cluster_status(xr, net)
+    out.status(cluster=status)
     _condition(out, "NetworkReady", network_keys)
     _condition(out, "ControlPlaneReady", ["eks-cluster", "cluster-auth"])
     _condition(out, "NodesReady", pools)
     _condition(out, "AddonsReady", [*addon_keys, "storage-class"])
 
-    endpoint = _at_provider(xr, "eks-cluster", "endpoint")
+    endpoint = status.get("endpoint") if status else None
     auth = xr.observed.get("cluster-auth")
     kubeconfig = auth.connection_details.get(KUBECONFIG_KEY) if auth else None
     out.connection(kubeconfig=kubeconfig or None, endpoint=endpoint)
@@ -57,7 +58,12 @@ def cluster_status(xr: Composite[ClusterParameters], net: Layout) -> dict[str, A
     }
     if xr.observed.get("kubernetes-provider-config") is not None:
         status["providerConfigName"] = provider_config_name(xr)
-    return {k: v for k, v in status.items() if v is not None}
+    # Observed status missing (a restore, an adoption): keep what was reported before rather than
+    # forget it, so the connection secret and the XRs placed on this cluster lose nothing.
+    reported = xr.status.get("cluster")
+    previous: dict[str, Any] = reported if isinstance(reported, dict) else {}
+    merged = {k: v if v is not None else previous.get(k) for k, v in status.items()}
+    return {k: v for k, v in merged.items() if v is not None}
 
 
 def _first(items: Any, field: str) -> Any:

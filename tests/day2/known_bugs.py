@@ -19,12 +19,7 @@ def xfail(reason: str | None) -> pytest.MarkDecorator:
 # -- test_transitions: one field changed on a running XR ---------------------------------------
 # (blueprint or scenario, change case) -> why it fails.
 
-TRANSITIONS: dict[tuple[str, str], str] = {
-    ("cluster", "access-admin-becomes-viewer"): (
-        "issue 8.8: moving a principal from admins to viewers changes its "
-        "AccessPolicyAssociation's policyArn in place (ForceNew: stuck); found by the pair test"
-    ),
-}
+TRANSITIONS: dict[tuple[str, str], str] = {}
 
 
 # -- test_transitions: the XR settles after a change (none known) -------------------------------
@@ -63,8 +58,7 @@ _CONNECTION_DETAILS = (
     "connection details are read from status.atProvider only: without it the {} loses keys "
     "(the function could keep what it observes in the XR's secret)"
 )
-MISSING_STATUS: dict[str, str] = {
-}
+MISSING_STATUS: dict[str, str] = {}
 
 
 UNKNOWN_OBSERVED: dict[str, str] = {}

@@ -59,6 +59,7 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
     node_plan = nodes.plan(xr, list(p.node_pools), private_subnets)
     pools = node_plan.keys
     principals = access.principals(p)
+    access.refuse_policy_changes(xr, principals)
     # The kit keeps whatever is observed but no longer planned; what the developer removed, or
     # what a change retired once nothing uses it, goes.
     for prefixes, reason in EXPLICIT_REMOVALS:

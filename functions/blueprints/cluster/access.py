@@ -98,3 +98,23 @@ def identity_provider_config(xr: Composite[ClusterParameters], oidc: Oidc) -> di
         },
         external_name="oidc",
     )
+
+
+def refuse_policy_changes(xr: Composite[ClusterParameters], found: list[Principal]) -> None:
+    """EKS cannot change an access policy association's policy in place (policyArn is ForceNew:
+    upjet would refuse the update forever), so moving a principal between admins and viewers is
+    refused, naming the field, with the two steps that do it."""
+    for principal in found:
+        observed = xr.observed.get(principal.policy_key)
+        running = observed.actual_text("policyArn") if observed is not None else None
+        wanted = POLICIES[principal.role]
+        if running is None or running.endswith("/" + wanted):
+            continue
+        listed = getattr(xr.params.access, f"{principal.role}s")
+        other = "viewers" if principal.role == "admin" else "admins"
+        raise ComposeError(
+            f"spec.parameters.access.{principal.role}s[{listed.index(principal.arn)}]",
+            f"{principal.arn} is one of the running cluster's {other}; EKS cannot change its "
+            f"access policy in place. Remove it from access.{other} first, then add it to "
+            f"access.{principal.role}s once that is applied",
+        )

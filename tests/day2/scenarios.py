@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from support.database import CLUSTER_STATUS
 from support.transitions import Removal, Scenario
 
 from functions import simulate
@@ -39,19 +40,6 @@ def _as_claim(document: dict[str, Any]) -> dict[str, Any]:
     if document["kind"].startswith("X"):
         document = {**document, "kind": document["kind"][1:]}
     return simulate.claim_to_xr(document)
-
-
-CLUSTER_STATUS = {
-    "name": "platform",
-    "endpoint": "https://0123456789ABCDEF.gr7.eu-west-1.eks.amazonaws.com",
-    "version": "1.33",
-    "oidcIssuerUrl": "https://oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF",
-    "vpcId": "vpc-0c1a2b3c4d5e6f708",
-    "privateSubnetIds": ["subnet-0c1a2b3c4d5e60011", "subnet-0c1a2b3c4d5e60012"],
-    "publicSubnetIds": ["subnet-0c1a2b3c4d5e60021", "subnet-0c1a2b3c4d5e60022"],
-    "nodeSecurityGroupId": "sg-0c0ffee0c0ffee000",
-    "region": "eu-west-1",
-}
 
 
 def platform_cluster(kind: str, name: str = "platform", **status: Any) -> dict[str, Any]:

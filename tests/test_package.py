@@ -28,6 +28,7 @@ from support.crds import CRDS_DIR, crds_available, validate
 
 from functions import package_meta
 from functions.cli import main
+from functions.kit import Kind
 from functions.package import PackageError, build, package_stream
 from functions.resources import kinds
 from functions.version import tag, version
@@ -141,7 +142,7 @@ def test_a_configuration_depends_on_the_function_and_every_provider_it_composes_
     services = {
         k.cluster_api_version.split(".")[0]
         for k in vars(kinds).values()
-        if isinstance(k, kinds.Kind) and ".aws.upbound.io/" in k.cluster_api_version
+        if isinstance(k, Kind) and ".aws.upbound.io/" in k.cluster_api_version
     }
     expected = {
         **{

@@ -329,7 +329,7 @@ def encryption(
     if kms_key_arn:
         default["kmsMasterKeyId"] = kms_key_arn
     elif composed_key:
-        default["kmsMasterKeyIdRef"] = xr.shape.ref(xr.resource_name(composed_key))
+        default["kmsMasterKeyIdRef"] = xr.ref(composed_key)
     return xr.shape.managed(
         BUCKET_ENCRYPTION,
         xr.resource_name(key),

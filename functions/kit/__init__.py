@@ -15,6 +15,7 @@ from functions.kit.params import (
     immutable,
     xrd_rules,
 )
+from functions.kit.protect import CompositeRef, Used, protect_composite
 from functions.kit.shapes import Kind, ProviderConfigRef, Shape, aws, crossplane_contrib
 from functions.kit.status import Progress, read_status
 
@@ -28,6 +29,7 @@ __all__ = [
     "CommonParameters",
     "ComposeError",
     "Composite",
+    "CompositeRef",
     "Desired",
     "Kind",
     "Measure",
@@ -37,12 +39,14 @@ __all__ = [
     "Progress",
     "ProviderConfigRef",
     "Shape",
+    "Used",
     "aws",
     "cel",
     "crossplane_contrib",
     "did_you_mean",
     "dns_label",
     "immutable",
+    "protect_composite",
     "read_status",
     "short_hash",
     "xrd_rules",

@@ -4,7 +4,7 @@ Cluster-scoped AWS kinds are composed at their storage version; the namespaced `
 only serve v1beta1.
 """
 
-from functions.kit.shapes import Kind, aws, crossplane_contrib
+from functions.kit.shapes import aws, crossplane_contrib
 
 # S3
 BUCKET = aws("s3", "Bucket", "v1beta2")
@@ -59,12 +59,4 @@ HELM_PROVIDER_CONFIG = crossplane_contrib("helm", "ProviderConfig", "v1beta1", "
 KUBERNETES_OBJECT = crossplane_contrib("kubernetes", "Object", "v1alpha2", "v1alpha1")
 KUBERNETES_PROVIDER_CONFIG = crossplane_contrib(
     "kubernetes", "ProviderConfig", "v1alpha1", "v1alpha1"
-)
-
-# Crossplane deletion ordering: ClusterUsage for cluster-scoped XRs, Usage in the XR's namespace.
-USAGE = Kind(
-    "ClusterUsage",
-    "protection.crossplane.io/v1beta1",
-    "protection.crossplane.io/v1beta1",
-    namespaced_kind="Usage",
 )

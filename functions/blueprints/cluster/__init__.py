@@ -10,18 +10,10 @@ run the other way round: in-cluster objects, node groups, the cluster, and the V
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from functions.kit import Blueprint, Composite, Desired, Measure
-from functions.resources.kinds import (
-    CLUSTER_AUTH,
-    EKS_CLUSTER,
-    KUBERNETES_OBJECT,
-    NODE_GROUP,
-    ROLE,
-    ROLE_POLICY_ATTACHMENT,
-    SUBNET,
-    VPC,
-)
 
 from . import (
     access,
@@ -35,10 +27,10 @@ from . import (
     providers,
     tenancy,
 )
-from .control_plane import cluster_name
+from .control_plane import CLUSTER, cluster_name
 from .parameters import ClusterParameters, ClusterStatus
 from .platform.compose import compose as compose_platform
-from .usages import Use, usage
+from .stages import ACCESS, ADDONS, CONTROL_PLANE, NODES
 
 __all__ = ["BLUEPRINT", "ClusterParameters", "ClusterStatus", "compose"]
 
@@ -66,77 +58,130 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
         out.remove_unplanned(_starts_with(prefixes), reason)
 
     # 1. Network, IAM and the secrets encryption key: nothing depends on anything else yet.
-    key_keys = control_plane.compose_key(xr, out)
     network_keys = network.compose(xr, out, net, name)
+    key_keys = control_plane.compose_key(xr, out)
     iam_keys = iam.compose(xr, out, name)
 
-    # 2. The control plane, once everything it runs on is there.
+    # 2. The control plane, once everything it runs on is there. What it runs in and with is
+    # deleted only after it: its subnets and VPC, its role (without it EKS cannot clean up the
+    # control plane's network interfaces) and the secrets key (issue 8.3).
     out.add(
-        "eks-cluster",
-        control_plane.cluster(xr, private_subnets),
+        CLUSTER,
+        lambda: control_plane.cluster(xr, private_subnets),
+        stage=CONTROL_PLANE,
         after=[*network_keys, *iam_keys, *key_keys],
-        # The secrets key outlives the cluster whose etcd it encrypts (issue 8.3).
         uses=key_keys,
     )
+    for role_key in ("cluster-role", "cluster-role-policy"):
+        out.uses(CLUSTER, role_key, key=f"usage-{role_key}-by-cluster")
+    for subnet in private_subnets:
+        out.uses(CLUSTER, subnet, key=f"usage-{subnet}-by-cluster")
+    out.uses(CLUSTER, "vpc", key="usage-vpc-by-cluster")
 
     # 3. What needs only the control plane: its kubeconfig, the CNI nodes need, access, SSO.
-    out.add("cluster-auth", control_plane.cluster_auth(xr), after=["eks-cluster"])
+    out.add(
+        "cluster-auth",
+        lambda: control_plane.cluster_auth(xr),
+        stage=CONTROL_PLANE,
+        after=[CLUSTER],
+    )
     for addon in addons.BEFORE_NODES:
-        out.add(addons.key(addon), addons.addon(xr, addon), after=["eks-cluster"])
+        compose_addon(xr, out, addon, after=[CLUSTER])
     for principal in principals:
-        out.add(principal.key, access.access_entry(xr, principal), after=["eks-cluster"])
         out.add(
-            principal.policy_key, access.policy_association(xr, principal), after=[principal.key]
+            principal.key,
+            partial(access.access_entry, xr, principal),
+            stage=ACCESS,
+            after=[CLUSTER],
+            delete_in_any_order=access.ENTRY_ANY_ORDER,
+        )
+        out.add(
+            principal.policy_key,
+            partial(access.policy_association, xr, principal),
+            stage=ACCESS,
+            after=[principal.key],
         )
     if p.oidc is not None:
+        oidc = p.oidc
         out.add(
             "oidc-identity-provider",
-            access.identity_provider_config(xr, p.oidc),
-            after=["eks-cluster"],
+            lambda: access.identity_provider_config(xr, oidc),
+            stage=ACCESS,
+            after=[CLUSTER],
         )
 
     # 4. Nodes, once they can join a network; never ahead of the control plane's version (AWS
     # refuses it), so an upgrade moves nodes once the control plane reports the new version.
-    before_nodes = ["eks-cluster", *(addons.key(a) for a in addons.BEFORE_NODES)]
+    # The workloads on them hold them (Usages of the platform's Releases); nothing else needs an
+    # order: the add-ons that come after nodes are deleted with the cluster.
+    before_nodes = [CLUSTER, *(addons.key(a) for a in addons.BEFORE_NODES)]
     for group in node_plan.groups:
-        version = node_version(xr, group.key)
         out.add(
             group.key,
-            nodes.node_group(xr, group, private_subnets, version),
+            partial(build_node_group, xr, group, private_subnets),
+            stage=NODES,
             after=before_nodes,
+            delete_in_any_order=nodes.ANY_ORDER,
         )
     for group_key, why in node_plan.kept:
-        out.add(group_key, nodes.kept_node_group(xr, group_key))
+        out.add(group_key, nodes.kept_node_group(xr, group_key), stage=NODES)
         out.note(f"node group {group_key}: {why}")
+    for group_key in node_plan.all_keys:
+        # A node group drains and terminates its instances with the cluster, its role and the
+        # role's policies still there (the provider's aws_eks_node_group documentation: "Otherwise,
+        # EKS will not be able to properly delete EC2 Instances and Elastic Network Interfaces").
+        out.uses(group_key, CLUSTER, key=f"usage-cluster-by-{group_key}")
+        out.uses(group_key, "node-role", key=f"usage-node-role-by-{group_key}")
 
     # 5. Addons whose pods need nodes; the EBS CSI driver gets its AWS identity first.
     for addon in addons.AFTER_NODES:
-        out.add(addons.key(addon), addons.addon(xr, addon), after=pools)
+        compose_addon(xr, out, addon, after=pools)
     agent = addons.key("eks-pod-identity-agent")
-    out.add("ebs-csi-pod-identity", addons.ebs_csi_pod_identity(xr), after=[agent])
-    ebs_csi = addons.key(addons.EBS_CSI)
-    out.add(ebs_csi, addons.addon(xr, addons.EBS_CSI), after=[agent, "ebs-csi-pod-identity"])
-    addon_keys = [
-        *(addons.key(a) for a in (*addons.BEFORE_NODES, *addons.AFTER_NODES)),
-        "ebs-csi-pod-identity",
-        ebs_csi,
-    ]
-
-    # 6. Deploying into the cluster, once it can run what is deployed.
-    ready_to_deploy = ["cluster-auth", *pools, addons.key("coredns")]
-    out.add("helm-provider-config", providers.helm_provider_config(xr), after=ready_to_deploy)
     out.add(
-        "kubernetes-provider-config",
-        providers.kubernetes_provider_config(xr),
-        after=ready_to_deploy,
+        "ebs-csi-pod-identity",
+        lambda: addons.ebs_csi_pod_identity(xr),
+        stage=ADDONS,
+        after=[agent],
     )
+    ebs_csi = compose_addon(xr, out, addons.EBS_CSI, after=[agent, "ebs-csi-pod-identity"])
+    # What the nodes' workloads need while they are deleted (pod networking and DNS, AWS
+    # credentials, the EBS CSI driver deleting their volumes) and what the nodes need to drain
+    # (their role's policies) is deleted after the cluster, which goes only once every node
+    # group has: EKS deletes its add-ons and Pod Identity associations with it.
+    for used in (
+        *iam.NODE_ROLE_POLICIES,
+        *(addons.key(a) for a in (*addons.BEFORE_NODES, *addons.AFTER_NODES, addons.EBS_CSI)),
+        "ebs-csi-pod-identity",
+        "ebs-csi-role",
+        *iam.EBS_CSI_ROLE_POLICIES,
+    ):
+        out.uses(CLUSTER, used, key=f"usage-{used}-by-cluster")
 
-    # 7. In-cluster objects.
+    # 6. Deploying into the cluster, once it can run what is deployed. The providers keep a
+    # ProviderConfig while a Release or Object uses it (ProviderConfigUsage).
+    ready_to_deploy = ["cluster-auth", *pools, addons.key("coredns")]
+    for config_key, build in (
+        ("helm-provider-config", providers.helm_provider_config),
+        ("kubernetes-provider-config", providers.kubernetes_provider_config),
+    ):
+        out.add(
+            config_key,
+            partial(build, xr),
+            stage=ADDONS,
+            after=ready_to_deploy,
+            delete_in_any_order=providers.PROVIDER_CONFIG_ANY_ORDER,
+        )
+
+    # 7. In-cluster objects, deleted while the cluster and its kubeconfig still exist.
     out.add(
         "storage-class",
-        providers.default_storage_class(xr),
+        lambda: providers.default_storage_class(xr),
+        stage=ADDONS,
         after=["kubernetes-provider-config", ebs_csi],
+        delete_in_any_order=providers.STORAGE_CLASS_ANY_ORDER,
     )
+    out.uses("storage-class", CLUSTER, key="usage-cluster-by-storage-class")
+    out.uses("storage-class", "cluster-auth", key="usage-cluster-auth-by-storage-class")
 
     # 8. The platform: Helm releases and the objects they need, on a cluster ready for them.
     compose_platform(
@@ -152,11 +197,21 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
         pod_identity_agent=agent,
     )
 
-    # 9. Deletion order, each Usage once both its sides exist.
-    for key, of, by in deletion_order(private_subnets, node_plan.all_keys):
-        out.add(key, usage(xr, key, of, by), after=[of[1], by[1]])
+    outputs.report(xr, out, net)
 
-    outputs.report(xr, out, net, network_keys, pools, addon_keys)
+
+def build_node_group(
+    xr: Composite[ClusterParameters], group: nodes.NodeGroupPlan, private_subnets: list[str]
+) -> dict[str, Any]:
+    return nodes.node_group(xr, group, private_subnets, node_version(xr, group.key))
+
+
+def compose_addon(
+    xr: Composite[ClusterParameters], out: Desired, addon: str, *, after: list[str]
+) -> str:
+    key = addons.key(addon)
+    out.add(key, lambda: addons.addon(xr, addon), stage=ADDONS, after=after)
+    return key
 
 
 # Observed resources the blueprint stops planning on purpose: node groups of removed pools or
@@ -172,37 +227,6 @@ EXPLICIT_REMOVALS: tuple[tuple[tuple[str, ...], str], ...] = (
 
 def _starts_with(prefixes: tuple[str, ...]) -> Callable[[str], bool]:
     return lambda key: key.startswith(prefixes)
-
-
-def deletion_order(private_subnets: list[str], pools: list[str]) -> list[tuple[str, Use, Use]]:
-    """(usage key, (kind, key) of the used resource, (kind, key) of its user)."""
-    cluster = (EKS_CLUSTER, "eks-cluster")
-    order: list[tuple[str, Use, Use]] = [
-        # In-cluster objects go first, while the cluster and its kubeconfig still exist.
-        ("usage-cluster-by-storage-class", cluster, (KUBERNETES_OBJECT, "storage-class")),
-        (
-            "usage-cluster-auth-by-storage-class",
-            (CLUSTER_AUTH, "cluster-auth"),
-            (KUBERNETES_OBJECT, "storage-class"),
-        ),
-    ]
-    for pool in pools:
-        order.append((f"usage-cluster-by-{pool}", cluster, (NODE_GROUP, pool)))
-        # Without its role a node group cannot drain and terminate its instances.
-        order.append((f"usage-node-role-by-{pool}", (ROLE, "node-role"), (NODE_GROUP, pool)))
-    # Without its role EKS cannot clean up the control plane's network interfaces.
-    order.append(("usage-cluster-role-by-cluster", (ROLE, "cluster-role"), cluster))
-    order.append(
-        (
-            "usage-cluster-role-policy-by-cluster",
-            (ROLE_POLICY_ATTACHMENT, "cluster-role-policy"),
-            cluster,
-        )
-    )
-    for subnet in private_subnets:
-        order.append((f"usage-{subnet}-by-cluster", (SUBNET, subnet), cluster))
-    order.append(("usage-vpc-by-cluster", (VPC, "vpc"), cluster))
-    return order
 
 
 def node_version(xr: Composite[ClusterParameters], group_key: str) -> str:

@@ -15,6 +15,9 @@ from functions.resources.kinds import (
 
 from .parameters import ClusterParameters, Oidc
 
+# Deleting an access entry deletes its policy associations with it (EKS DeleteAccessEntry); the
+# association's own delete then finds nothing left to do.
+ENTRY_ANY_ORDER = "EKS deletes an access entry's policy associations with it"
 POLICIES = {"admin": "AmazonEKSClusterAdminPolicy", "viewer": "AmazonEKSViewPolicy"}
 
 
@@ -55,7 +58,7 @@ def access_entry(xr: Composite[ClusterParameters], principal: Principal) -> dict
         xr.resource_name(principal.key),
         {
             "region": xr.params.region,
-            "clusterNameRef": xr.shape.ref(xr.resource_name("eks-cluster")),
+            "clusterNameRef": xr.ref("eks-cluster"),
             "principalArn": principal.arn,
             "type": "STANDARD",
             "tags": xr.tags(),
@@ -71,7 +74,7 @@ def policy_association(xr: Composite[ClusterParameters], principal: Principal) -
         xr.resource_name(principal.policy_key),
         {
             "region": region,
-            "clusterNameRef": xr.shape.ref(xr.resource_name("eks-cluster")),
+            "clusterNameRef": xr.ref("eks-cluster"),
             "principalArn": principal.arn,
             "policyArn": policy,
             "accessScope": {"type": "cluster"},
@@ -85,7 +88,7 @@ def identity_provider_config(xr: Composite[ClusterParameters], oidc: Oidc) -> di
         xr.resource_name("oidc-identity-provider"),
         {
             "region": xr.params.region,
-            "clusterNameRef": xr.shape.ref(xr.resource_name("eks-cluster")),
+            "clusterNameRef": xr.ref("eks-cluster"),
             "oidc": {
                 "issuerUrl": oidc.issuer_url,
                 "clientId": oidc.client_id,

@@ -35,7 +35,7 @@ def addon(xr: Composite[ClusterParameters], name: str) -> dict[str, Any]:
     # OVERWRITE: a new cluster never fails on an addon (or its config) that already exists.
     for_provider: dict[str, Any] = {
         "region": xr.params.region,
-        "clusterNameRef": xr.shape.ref(xr.resource_name("eks-cluster")),
+        "clusterNameRef": xr.ref("eks-cluster"),
         "addonName": name,
         "addonVersion": addon_version(xr, name),
         "resolveConflictsOnCreate": "OVERWRITE",
@@ -96,10 +96,10 @@ def ebs_csi_pod_identity(xr: Composite[ClusterParameters]) -> dict[str, Any]:
         xr.resource_name("ebs-csi-pod-identity"),
         {
             "region": xr.params.region,
-            "clusterNameRef": xr.shape.ref(xr.resource_name("eks-cluster")),
+            "clusterNameRef": xr.ref("eks-cluster"),
             "namespace": namespace,
             "serviceAccount": service_account,
-            "roleArnRef": xr.shape.ref(xr.resource_name("ebs-csi-role")),
+            "roleArnRef": xr.ref("ebs-csi-role"),
             "tags": xr.tags(),
         },
     )

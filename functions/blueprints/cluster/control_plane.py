@@ -10,8 +10,11 @@ from functions.resources import kms
 from functions.resources.kinds import CLUSTER_AUTH, EKS_CLUSTER
 
 from .parameters import ClusterParameters
+from .stages import CONTROL_PLANE
 
 KUBECONFIG_KEY = "kubeconfig"
+# The EKS cluster's composition resource name: what most of XCluster refers to.
+CLUSTER = "eks-cluster"
 
 
 def cluster_name(xr: Composite[Any]) -> str:
@@ -95,6 +98,7 @@ def compose_key(xr: Composite[ClusterParameters], out: Desired) -> list[str]:
     out.add(
         "kms-key",
         kms.key(xr, "kms-key", f"Encrypts Kubernetes Secrets of EKS cluster {cluster_name(xr)}"),
+        stage=CONTROL_PLANE,
     )
     return ["kms-key"]
 
@@ -143,7 +147,7 @@ def control_plane_subnet_refs(
     refs = observed.get("spec", "forProvider", "vpcConfig", "subnetIdRefs") if observed else None
     if isinstance(refs, list) and refs and all(isinstance(r, dict) and r.get("name") for r in refs):
         return [xr.shape.ref(str(r["name"])) for r in refs]
-    return [xr.shape.ref(xr.resource_name(key)) for key in private_subnet_keys]
+    return [xr.ref(key) for key in private_subnet_keys]
 
 
 def cluster(xr: Composite[ClusterParameters], private_subnet_keys: list[str]) -> dict[str, Any]:
@@ -151,7 +155,7 @@ def cluster(xr: Composite[ClusterParameters], private_subnet_keys: list[str]) ->
     for_provider: dict[str, Any] = {
         "region": p.region,
         "version": p.version,
-        "roleArnRef": xr.shape.ref(xr.resource_name("cluster-role")),
+        "roleArnRef": xr.ref("cluster-role"),
         "vpcConfig": {
             # The control plane's network interfaces go into the private subnets only.
             "subnetIdRefs": control_plane_subnet_refs(xr, private_subnet_keys),
@@ -190,7 +194,7 @@ def cluster_auth(xr: Composite[ClusterParameters]) -> dict[str, Any]:
         xr.resource_name("cluster-auth"),
         {
             "region": xr.params.region,
-            "clusterNameRef": xr.shape.ref(xr.resource_name("eks-cluster")),
+            "clusterNameRef": xr.ref("eks-cluster"),
         },
         connection_secret=secret,
     )

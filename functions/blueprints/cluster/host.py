@@ -1,5 +1,6 @@
 """Another XR's view of an XCluster: found through Crossplane's required resources, read through
-the XCluster's own models. XDatabase places databases on one; tenants run on one."""
+the XCluster's own models (never by string keys). XDatabase places databases on one (RDS in its
+VPC, PostgreSQL in it); tenants run on one."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from functions.kit import ComposeError, Composite, Desired, read_status
 from functions.kit.composite import CLAIM_NAMESPACE_LABEL
 
 from .parameters import ClusterInfo, ClusterParameters
+from .platform.parameters import PlatformStatus
 
 
 @dataclass(frozen=True)
@@ -39,19 +41,45 @@ def requirement(xr: Composite[Any]) -> ClusterRequirement:
 
 
 @dataclass(frozen=True)
-class Cluster:
-    """A referenced cluster as its XR reports it."""
+class Required:
+    """A referenced cluster as Crossplane read it (a Cluster claim or an XCluster)."""
 
-    xr_name: str  # the XCluster's own name (a claim's spec.resourceRef.name)
+    resource: dict[str, Any]
+    where: str  # how to name it in a message: "Cluster platform in namespace team-a"
+    xr_name: str  # the XCluster's own name (a claim's spec.resourceRef.name; "" until bound)
+    api_version: str
+
+    @property
+    def status(self) -> dict[str, Any]:
+        return _mapping(self.resource.get("status"))
+
+    @property
+    def info(self) -> ClusterInfo:
+        """What this version of Paved knows of its status.cluster; never a crash on odd data."""
+        return read_status(ClusterInfo, self.status.get("cluster")) or ClusterInfo()
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A referenced cluster as its XR reports it, with the parameters the API server accepted."""
+
+    where: str
+    xr_name: str
     api_version: str
     parameters: ClusterParameters
     info: ClusterInfo
+    platform: PlatformStatus
     ready: bool
 
 
-def find(
+def where(xr: Composite[Any], name: str) -> str:
+    """How the cluster `name` that `xr` references is named in messages."""
+    return requirement(xr).where(name)
+
+
+def lookup(
     xr: Composite[Any], out: Desired, name: str, *, field: str, requirement_name: str
-) -> Cluster | None:
+) -> Required | None:
     """The cluster named `name`, or None (after asking Crossplane for it) until it can be read.
 
     A cluster that does not exist is a FATAL naming `field`.
@@ -63,21 +91,40 @@ def find(
     if found is None:
         return None
     if not found:
-        raise ComposeError(field, f"no {wanted.where(name)}")
+        namespace = f" in namespace {wanted.namespace}" if wanted.namespace else ""
+        raise ComposeError(field, f"no {wanted.kind} named {name}{namespace}")
     resource = found[0]
     spec = _mapping(resource.get("spec"))
+    xr_name = _mapping(spec.get("resourceRef")).get("name") if wanted.kind == "Cluster" else name
+    api_version = resource.get("apiVersion")
+    return Required(
+        resource=resource,
+        where=wanted.where(name),
+        xr_name=xr_name if isinstance(xr_name, str) else "",
+        api_version=api_version if isinstance(api_version, str) else xr.api_version,
+    )
+
+
+def find(
+    xr: Composite[Any], out: Desired, name: str, *, field: str, requirement_name: str
+) -> Cluster | None:
+    """Like `lookup`, read through the XCluster's models; invalid parameters are a FATAL."""
+    required = lookup(xr, out, name, field=field, requirement_name=requirement_name)
+    if required is None:
+        return None
+    spec = _mapping(required.resource.get("spec"))
     try:
         parameters = ClusterParameters.model_validate(spec.get("parameters") or {})
     except ValidationError:
-        raise ComposeError(field, f"{wanted.where(name)} has invalid spec.parameters") from None
-    status = _mapping(resource.get("status"))
-    xr_name = _mapping(spec.get("resourceRef")).get("name") if wanted.kind == "Cluster" else name
+        raise ComposeError(field, f"{required.where} has invalid spec.parameters") from None
+    status = required.status
     return Cluster(
-        xr_name=str(xr_name or ""),
-        api_version=str(resource.get("apiVersion") or xr.api_version),
+        where=required.where,
+        xr_name=required.xr_name,
+        api_version=required.api_version,
         parameters=parameters,
-        # What this version of Paved knows of status.cluster; never a crash on odd data.
-        info=read_status(ClusterInfo, status.get("cluster")) or ClusterInfo(),
+        info=required.info,
+        platform=read_status(PlatformStatus, status.get("platform")) or PlatformStatus(),
         ready=_ready(status),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from functions.kit import Composite, Desired, dns_label
@@ -10,6 +11,7 @@ from functions.resources.arns import partition
 from functions.resources.kinds import ROLE, ROLE_POLICY_ATTACHMENT
 
 from .parameters import ClusterParameters
+from .stages import ADDONS, CONTROL_PLANE, NODES
 
 CLUSTER_ROLE_POLICIES = {"cluster-role-policy": "AmazonEKSClusterPolicy"}
 NODE_ROLE_POLICIES = {
@@ -59,52 +61,79 @@ def trust_policy(service: str, *, tag_session: bool = False) -> str:
     return json.dumps(policy, sort_keys=True)
 
 
-def compose(xr: Composite[ClusterParameters], out: Desired, cluster_name: str) -> list[str]:
-    """Add the roles and their policy attachments; returns their composition resource names."""
-    keys: list[str] = []
-    roles = (
-        (
+@dataclass(frozen=True)
+class RoleSpec:
+    """An IAM role a service assumes, with the AWS managed policies attached to it."""
+
+    key: str
+    service: str  # the service principal allowed to assume it
+    description: str
+    policies: dict[str, str]  # attachment key -> AWS managed policy name
+    stage: str
+    # Pod Identity sessions are tagged, so the trust policy must allow sts:TagSession.
+    tag_session: bool = False
+
+    @property
+    def keys(self) -> list[str]:
+        """The role's composition resource name and its policy attachments'."""
+        return [self.key, *self.policies]
+
+
+def roles(cluster_name: str) -> tuple[RoleSpec, ...]:
+    return (
+        RoleSpec(
             "cluster-role",
             "eks.amazonaws.com",
-            False,
             f"EKS control plane of {cluster_name}",
             CLUSTER_ROLE_POLICIES,
+            CONTROL_PLANE,
         ),
-        (
+        RoleSpec(
             "node-role",
             "ec2.amazonaws.com",
-            False,
             f"EKS nodes of {cluster_name}",
             NODE_ROLE_POLICIES,
+            NODES,
         ),
-        # Pod Identity sessions are tagged, so the trust policy must allow sts:TagSession.
-        (
+        RoleSpec(
             "ebs-csi-role",
             "pods.eks.amazonaws.com",
-            True,
             f"EBS CSI driver of {cluster_name}",
             EBS_CSI_ROLE_POLICIES,
+            ADDONS,
+            tag_session=True,
         ),
     )
-    for role_key, service, tag_session, description, policies in roles:
-        out.add(
-            role_key,
-            xr.shape.managed(
-                ROLE,
-                xr.resource_name(role_key),
-                {
-                    "assumeRolePolicy": trust_policy(service, tag_session=tag_session),
-                    "description": description,
-                    "tags": principal_tags(xr),
-                },
-                external_name=role_name(xr, role_key),
-            ),
-        )
-        keys.append(role_key)
-        for attachment_key, policy in policies.items():
-            out.add(attachment_key, attachment(xr, attachment_key, role_key, policy))
-            keys.append(attachment_key)
+
+
+def compose(xr: Composite[ClusterParameters], out: Desired, cluster_name: str) -> list[str]:
+    """Add the roles and their policy attachments; returns their composition resource names.
+
+    Who needs each role to be deleted (the cluster, the node groups, the EBS CSI driver) keeps
+    it, and its policies, with a Usage.
+    """
+    keys: list[str] = []
+    for spec in roles(cluster_name):
+        out.add(spec.key, role(xr, spec), stage=spec.stage)
+        for attachment_key, policy in spec.policies.items():
+            out.add(
+                attachment_key, attachment(xr, attachment_key, spec.key, policy), stage=spec.stage
+            )
+        keys += spec.keys
     return keys
+
+
+def role(xr: Composite[ClusterParameters], spec: RoleSpec) -> dict[str, Any]:
+    return xr.shape.managed(
+        ROLE,
+        xr.resource_name(spec.key),
+        {
+            "assumeRolePolicy": trust_policy(spec.service, tag_session=spec.tag_session),
+            "description": spec.description,
+            "tags": principal_tags(xr),
+        },
+        external_name=role_name(xr, spec.key),
+    )
 
 
 def attachment(
@@ -115,6 +144,6 @@ def attachment(
         xr.resource_name(key),
         {
             "policyArn": managed_policy_arn(xr.params.region, policy),
-            "roleRef": xr.shape.ref(xr.resource_name(role_key)),
+            "roleRef": xr.ref(role_key),
         },
     )

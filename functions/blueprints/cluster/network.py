@@ -26,6 +26,7 @@ from functions.resources.kinds import (
 from functions.resources.regions import REGIONS
 
 from .parameters import ClusterParameters
+from .stages import NETWORK
 
 MAX_ZONES = 6
 LARGEST_PREFIX = 16  # AWS allows no VPC CIDR larger than /16
@@ -132,22 +133,35 @@ def _zone_names(params: ClusterParameters) -> list[str]:
     return [region + letter for letter in letters[:count]]
 
 
+# What the cluster runs in (its VPC and private subnets) is kept until the cluster is gone by
+# Usages the cluster declares; the rest needs no order.
+ANY_ORDER = (
+    "EC2 refuses to delete it while anything still sits in it or routes through it "
+    "(DependencyViolation) and the provider retries until it can; it holds no data"
+)
+
+
 def compose(
     xr: Composite[ClusterParameters], out: Desired, net: Layout, cluster_name: str
 ) -> list[str]:
     """Add the network; returns the composition resource names of everything in it."""
     region = xr.params.region
     keys: list[str] = []
+    held_by_cluster = {"vpc", *private_subnet_keys(net)}
 
     def add(key: str, kind: Any, for_provider: dict[str, Any], name_tag: str | None = None) -> None:
         body = {"region": region, **for_provider}
         if name_tag is not None:
             body["tags"] = xr.tags(Name=name_tag, **body.pop("tags", {}))
-        out.add(key, xr.shape.managed(kind, xr.resource_name(key), body))
+        out.add(
+            key,
+            xr.shape.managed(kind, xr.resource_name(key), body),
+            stage=NETWORK,
+            delete_in_any_order=None if key in held_by_cluster else ANY_ORDER,
+        )
         keys.append(key)
 
-    def ref(key: str) -> dict[str, str]:
-        return xr.shape.ref(xr.resource_name(key))
+    ref = xr.ref
 
     add(
         "vpc",

@@ -32,6 +32,10 @@ TAINT_EFFECTS = {
 _GRAVITON = re.compile(r"^([a-z]+\d+g[a-z]*|a1)\.")
 # EKS quota "Managed node groups per cluster" (adjustable, default 30).
 MAX_NODE_GROUPS = 30
+ANY_ORDER = (
+    "the add-ons that come after nodes are deleted with the cluster; what runs on the nodes "
+    "(the platform's Releases) holds them with Usages"
+)
 # The node group fields EKS cannot change in place (provider-facts: NodeGroup immutable_fields).
 IMMUTABLE_FIELDS = ("amiType", "capacityType", "diskSize", "instanceTypes", "subnetIdRefs")
 
@@ -247,9 +251,9 @@ def node_group(
     pool = group.pool
     for_provider: dict[str, Any] = {
         "region": p.region,
-        "clusterNameRef": xr.shape.ref(xr.resource_name("eks-cluster")),
-        "nodeRoleArnRef": xr.shape.ref(xr.resource_name("node-role")),
-        "subnetIdRefs": [xr.shape.ref(xr.resource_name(k)) for k in private_subnet_keys],
+        "clusterNameRef": xr.ref("eks-cluster"),
+        "nodeRoleArnRef": xr.ref("node-role"),
+        "subnetIdRefs": [xr.ref(k) for k in private_subnet_keys],
         "version": version,
         "amiType": ami_type(pool),
         "capacityType": pool.capacity_type,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from functions.kit import Composite, Desired
@@ -17,16 +16,10 @@ def report(
     xr: Composite[ClusterParameters],
     out: Desired,
     net: Layout,
-    network_keys: list[str],
-    pools: list[str],
-    addon_keys: list[str],
 ) -> None:
+    """status.cluster and the connection details; the kit derives a condition per stage."""
     status = cluster_status(xr, net)
     out.status(cluster=status)
-    _condition(out, "NetworkReady", network_keys)
-    _condition(out, "ControlPlaneReady", ["eks-cluster", "cluster-auth"])
-    _condition(out, "NodesReady", pools)
-    _condition(out, "AddonsReady", [*addon_keys, "storage-class"])
 
     endpoint = status.get("endpoint") if status else None
     auth = xr.observed.get("cluster-auth")
@@ -81,14 +74,3 @@ def _at_provider(xr: Composite[ClusterParameters], key: str, field: str) -> Any:
 def _ids(xr: Composite[ClusterParameters], keys: list[str]) -> list[str] | None:
     ids = [_at_provider(xr, key, "id") for key in keys]
     return [str(i) for i in ids] if all(ids) else None
-
-
-def _condition(out: Desired, type_: str, keys: Iterable[str]) -> None:
-    keys = list(keys)
-    waiting = [k for k in keys if not (k in out.resources and out.resources[k].ready)]
-    if not waiting:
-        out.condition(type_, True, "Available")
-        return
-    details = "; ".join(f"{k}: {out.waiting.get(k, 'not ready')}" for k in waiting[:3])
-    more = f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""
-    out.condition(type_, False, "Creating", f"waiting for {details}{more}")

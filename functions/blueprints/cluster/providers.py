@@ -14,6 +14,13 @@ from functions.resources.kinds import (
 from .control_plane import KUBECONFIG_KEY, kubeconfig_secret
 from .parameters import ClusterParameters
 
+PROVIDER_CONFIG_ANY_ORDER = (
+    "the provider keeps a ProviderConfig while a Release or Object uses it (ProviderConfigUsage)"
+)
+STORAGE_CLASS_ANY_ORDER = (
+    "bound volumes do not need their StorageClass: the EBS CSI driver deletes them"
+)
+
 
 def provider_config_name(xr: Composite[Any]) -> str:
     """Both ProviderConfigs are named after the XR, so platform engineers can guess them."""

@@ -7,11 +7,11 @@ not known yet); `compose` in the package then builds the resources for that plac
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from functions.kit import ComposeError, Composite, Desired
-from functions.kit.composite import CLAIM_NAMESPACE_LABEL
 
+from ..cluster import host
+from ..cluster.host import Cluster
 from .names import CLUSTER_INGRESS_KEY, ingress_key
 from .parameters import DatabaseParameters
 
@@ -32,51 +32,22 @@ class Placement:
         return [ingress_key(cidr) for cidr in self.cidrs]
 
 
-CLUSTER_FIELDS = ("vpcId", "privateSubnetIds", "nodeSecurityGroupId")
+CLUSTER_FIELD = "spec.parameters.network.clusterRef.name"
 
 
-def cluster_requirement(xr: Composite[Any]) -> tuple[str, str | None]:
-    """The kind and namespace to look the referenced cluster up as.
-
-    A namespaced XDatabase references an XCluster in its namespace. A claim references the
-    developer's Cluster claim in the claim's namespace: its XR has a generated name, and the claim
-    mirrors the XR's status. A cluster-scoped XR made without a claim references an XCluster.
-    """
-    if xr.namespace:
-        return "XCluster", xr.namespace
-    claim_namespace = xr.labels.get(CLAIM_NAMESPACE_LABEL)
-    if claim_namespace:
-        return "Cluster", claim_namespace
-    return "XCluster", None
-
-
-@dataclass(frozen=True)
-class RequiredCluster:
-    """The referenced cluster as Crossplane read it: the raw resource, and how to name it."""
-
-    resource: dict[str, Any]
-    where: str  # e.g. "Cluster platform in namespace team-a"
-
-
-def find_cluster(xr: Composite[DatabaseParameters], out: Desired) -> RequiredCluster | None:
-    """The cluster network.clusterRef names, or None (holding the XR) until Crossplane read it.
-
-    A cluster that does not exist is a FATAL naming the field.
-    """
+def cluster_name(xr: Composite[DatabaseParameters]) -> str:
     assert xr.params.network.cluster_ref is not None
-    name = xr.params.network.cluster_ref.name
-    kind, namespace = cluster_requirement(xr)
-    where = f"{kind} {name}" + (f" in namespace {namespace}" if namespace else "")
-    found = out.require("cluster", xr.api_version, kind, match_name=name, namespace=namespace)
-    if found is None:
-        wait_for_cluster(out, f"waiting for Crossplane to read {where}")
-        return None
-    if not found:
-        raise ComposeError(
-            "spec.parameters.network.clusterRef.name",
-            f"no {kind} named {name}" + (f" in namespace {namespace}" if namespace else ""),
-        )
-    return RequiredCluster(found[0], where)
+    return xr.params.network.cluster_ref.name
+
+
+def find_cluster(xr: Composite[DatabaseParameters], out: Desired) -> Cluster | None:
+    """The cluster network.clusterRef names, with its parameters, or None (holding the XR) until
+    Crossplane read it. A cluster that does not exist is a FATAL naming the field."""
+    name = cluster_name(xr)
+    cluster = host.find(xr, out, name, field=CLUSTER_FIELD, requirement_name="cluster")
+    if cluster is None:
+        wait_for_cluster(out, f"waiting for Crossplane to read {host.where(xr, name)}")
+    return cluster
 
 
 def resolve(xr: Composite[DatabaseParameters], out: Desired) -> Placement | None:
@@ -87,32 +58,37 @@ def resolve(xr: Composite[DatabaseParameters], out: Desired) -> Placement | None
         return Placement(
             network.vpc_id, tuple(network.subnet_ids), cidrs=tuple(network.allowed_cidrs)
         )
-    required = find_cluster(xr, out)
-    if required is None:
+    name = cluster_name(xr)
+    # Only its status matters here: the network it reports.
+    cluster = host.lookup(xr, out, name, field=CLUSTER_FIELD, requirement_name="cluster")
+    if cluster is None:
+        wait_for_cluster(out, f"waiting for Crossplane to read {host.where(xr, name)}")
         return None
-    where = required.where
-    cluster = ((required.resource.get("status") or {}).get("cluster")) or {}
-    missing = [field for field in CLUSTER_FIELDS if not cluster.get(field)]
+    info = cluster.info
+    missing = [
+        field
+        for field, value in (
+            ("vpcId", info.vpc_id),
+            ("privateSubnetIds", info.private_subnet_ids),
+            ("nodeSecurityGroupId", info.node_security_group_id),
+        )
+        if not value
+    ]
     if missing:
         wait_for_cluster(
-            out, f"waiting for {where} to report {', '.join(missing)} in status.cluster"
+            out, f"waiting for {cluster.where} to report {', '.join(missing)} in status.cluster"
         )
         return None
-    cluster_region = cluster.get("region")
-    if cluster_region and cluster_region != xr.params.region:
+    if info.region and info.region != xr.params.region:
         raise ComposeError(
             "spec.parameters.region",
-            f"{where} is in {cluster_region}; the database must be in the same region",
+            f"{cluster.where} is in {info.region}; the database must be in the same region",
         )
-    subnets = cluster["privateSubnetIds"]
-    if not isinstance(subnets, list) or not all(isinstance(s, str) for s in subnets):
-        raise ComposeError(
-            "spec.parameters.network.clusterRef.name", f"{where} has malformed privateSubnetIds"
-        )
+    assert info.vpc_id and info.private_subnet_ids and info.node_security_group_id
     return Placement(
-        vpc_id=str(cluster["vpcId"]),
-        subnet_ids=tuple(subnets),
-        source_security_group_id=str(cluster["nodeSecurityGroupId"]),
+        vpc_id=info.vpc_id,
+        subnet_ids=tuple(info.private_subnet_ids),
+        source_security_group_id=info.node_security_group_id,
     )
 
 

@@ -193,7 +193,7 @@ def ingress_rule(
     port = xr.params.engine_spec.port
     rule: dict[str, Any] = {
         "region": xr.params.region,
-        "securityGroupIdRef": xr.shape.ref(xr.resource_name("security-group")),
+        "securityGroupIdRef": xr.ref("security-group"),
         "ipProtocol": "tcp",
         "fromPort": port,
         "toPort": port,
@@ -233,7 +233,7 @@ def instance(
 ) -> dict[str, Any]:
     p = xr.params
     observed = xr.observed.get("instance")
-    key_ref = xr.shape.ref(xr.resource_name("kms-key"))
+    key_ref = xr.ref("kms-key")
     for_provider: dict[str, Any] = {
         "region": p.region,
         # IdentifierFromProvider: the external name is the DbiResourceId AWS assigns, so the
@@ -252,8 +252,8 @@ def instance(
         "autoGeneratePassword": True,
         "passwordSecretRef": password_secret_ref(xr),
         "port": p.engine_spec.port,
-        "dbSubnetGroupNameRef": xr.shape.ref(xr.resource_name("subnet-group")),
-        "vpcSecurityGroupIdRefs": [xr.shape.ref(xr.resource_name("security-group"))],
+        "dbSubnetGroupNameRef": xr.ref("subnet-group"),
+        "vpcSecurityGroupIdRefs": [xr.ref("security-group")],
         # A literal name, not a reference: a reference is never resolved again once its field
         # is set, so a major version upgrade could never move the instance to the new group.
         "parameterGroupName": parameter_group_name(xr, groups.wanted),

@@ -140,7 +140,7 @@ def register_with_hub(platform: Platform, hub: ArgoCdHub, cluster_name: str) -> 
         ),
         ["eks-cluster"],
     )
-    cluster_ref = xr.shape.ref(xr.resource_name("eks-cluster"))
+    cluster_ref = xr.ref("eks-cluster")
     platform.add(
         COMPONENT,
         HUB_ACCESS_KEY,
@@ -150,7 +150,7 @@ def register_with_hub(platform: Platform, hub: ArgoCdHub, cluster_name: str) -> 
             {
                 "region": xr.params.region,
                 "clusterNameRef": cluster_ref,
-                "principalArnFromRoleRef": xr.shape.ref(xr.resource_name(HUB_ROLE_KEY)),
+                "principalArnFromRoleRef": xr.ref(HUB_ROLE_KEY),
                 "type": "STANDARD",
                 "tags": xr.tags(),
             },
@@ -170,7 +170,7 @@ def register_with_hub(platform: Platform, hub: ArgoCdHub, cluster_name: str) -> 
             {
                 "region": xr.params.region,
                 "clusterNameRef": cluster_ref,
-                "principalArnRef": xr.shape.ref(xr.resource_name(HUB_ACCESS_KEY)),
+                "principalArnRef": xr.ref(HUB_ACCESS_KEY),
                 "policyArn": admin,
                 "accessScope": {"type": "cluster"},
             },

@@ -22,12 +22,13 @@ from functions.resources.kinds import (
 from ..iam import principal_tags, trust_policy
 from ..parameters import ClusterParameters
 from ..providers import provider_config_name
+from ..stages import PLATFORM
 from .charts import CHARTS, Chart
 
 # IAM role names are at most 64 characters, unique in the account.
 IAM_ROLE_NAME_MAX = 64
 # Every platform resource belongs to this stage: the kit reports a `PlatformReady` condition.
-STAGE = "Platform"
+STAGE = PLATFORM
 # Kyverno policies, the ClusterIssuer, the ClusterSecretStore: the bootstrap Application comes
 # after them, but deleting its workloads needs none of them.
 OBJECT_ANY_ORDER = "the workloads Applications delete do not need it to be deleted"
@@ -230,8 +231,8 @@ class Platform:
                 ROLE_POLICY_ATTACHMENT,
                 xr.resource_name(attachment),
                 {
-                    "policyArnRef": xr.shape.ref(xr.resource_name(policy_key)),
-                    "roleRef": xr.shape.ref(xr.resource_name(role)),
+                    "policyArnRef": xr.ref(policy_key),
+                    "roleRef": xr.ref(role),
                 },
             ),
             [role, policy_key],
@@ -245,10 +246,10 @@ class Platform:
                 xr.resource_name(association),
                 {
                     "region": xr.params.region,
-                    "clusterNameRef": xr.shape.ref(xr.resource_name("eks-cluster")),
+                    "clusterNameRef": xr.ref("eks-cluster"),
                     "namespace": namespace,
                     "serviceAccount": name,
-                    "roleArnRef": xr.shape.ref(xr.resource_name(role)),
+                    "roleArnRef": xr.ref(role),
                     "tags": xr.tags(),
                 },
             ),

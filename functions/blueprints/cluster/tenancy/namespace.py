@@ -7,12 +7,14 @@ from typing import Any
 
 import yaml
 
-from functions.kit import Composite, Desired
-from functions.resources.kinds import KUBERNETES_OBJECT, USAGE
+from functions.kit import Composite, CompositeRef, Desired, Used, protect_composite
+from functions.resources.kinds import KUBERNETES_OBJECT
+from functions.resources.kubernetes import kubernetes_object
 
 from ..host import Cluster
 from ..parameters import ClusterParameters, Quota
-from .objects import binding, obj, subjects, tenant_namespace
+from ..stages import ACCESS, NAMESPACE
+from .objects import binding, subjects, tenant_namespace
 
 # Workloads of a tenant: baseline enforced, restricted reported (audit log and kubectl warnings).
 POD_SECURITY = {
@@ -26,17 +28,28 @@ DEFAULT_REQUEST = {"cpu": "100m", "memory": "128Mi"}
 DEFAULT_LIMIT = {"cpu": "1", "memory": "512Mi"}
 
 
+# Deleting the namespace deletes what is in it; their Objects then find nothing left to delete.
+NAMESPACE_ANY_ORDER = (
+    "deleting the namespace deletes the quota, limits, policies and bindings in it"
+)
+
+
 def compose(xr: Composite[ClusterParameters], out: Desired, host: Cluster) -> None:
     name = tenant_namespace(xr)
     config = str(host.info.provider_config_name)
     fenced = ["namespace"]
-    out.add("namespace", obj(xr, "namespace", namespace_manifest(xr, name), config))
+    out.add(
+        "namespace",
+        kubernetes_object(xr, "namespace", namespace_manifest(xr, name), config),
+        stage=NAMESPACE,
+        delete_in_any_order=NAMESPACE_ANY_ORDER,
+    )
     for key, manifest in isolation_manifests(name, xr.params.quota or Quota()).items():
-        out.add(key, obj(xr, key, manifest, config), after=fenced)
+        out.add(key, kubernetes_object(xr, key, manifest, config), stage=NAMESPACE, after=fenced)
     compose_access(xr, out, host, name, config)
     # The kit keeps whatever is observed but no longer planned; a role nobody holds goes.
     out.remove_unplanned(lambda key: key in ("admins", "viewers"), "nobody is listed any more")
-    out.add("usage-host-by-namespace", host_usage(xr, host, "namespace"), after=fenced)
+    protect_host(xr, out, host, "namespace")
     report(xr, out, host, name)
 
 
@@ -143,29 +156,23 @@ def compose_access(
             manifest = binding(
                 "RoleBinding", f"tenant-{key}", role, subjects(entries, prefixes), namespace
             )
-            out.add(key, obj(xr, key, manifest, config), after=["namespace"])
+            out.add(
+                key,
+                kubernetes_object(xr, key, manifest, config),
+                stage=ACCESS,
+                after=["namespace"],
+            )
 
 
-def host_usage(xr: Composite[ClusterParameters], host: Cluster, by: str) -> dict[str, Any]:
+def protect_host(xr: Composite[ClusterParameters], out: Desired, host: Cluster, by: str) -> None:
     """The host cannot be deleted while this tenant's namespace (the Object `by`) exists."""
-    return xr.shape.plain(
-        USAGE,
-        xr.resource_name("usage-host-by-namespace"),
-        {
-            "spec": {
-                "of": {
-                    "apiVersion": host.api_version,
-                    "kind": "XCluster",
-                    "resourceRef": {"name": host.xr_name},
-                },
-                "by": {
-                    "apiVersion": xr.shape.api_version(KUBERNETES_OBJECT),
-                    "kind": xr.shape.kind_name(KUBERNETES_OBJECT),
-                    "resourceRef": {"name": xr.resource_name(by)},
-                },
-                "reason": f"tenant {xr.name} runs in namespace {tenant_namespace(xr)} on it",
-            }
-        },
+    protect_composite(
+        out,
+        "usage-host-by-namespace",
+        CompositeRef(host.api_version, "XCluster", host.xr_name),
+        by=Used(by, KUBERNETES_OBJECT),
+        reason=f"tenant {xr.name} runs in namespace {tenant_namespace(xr)} on it",
+        after=[by],
     )
 
 

@@ -1,12 +1,11 @@
-"""What a tenant composes into its host (or into its vCluster): provider-kubernetes Objects."""
+"""What a tenant composes into its host (or into its vCluster): its namespace's name and RBAC."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from functions.kit import Composite, ProviderConfigRef, dns_label
+from functions.kit import Composite, dns_label
 from functions.kit.composite import CLAIM_NAME_LABEL, CLAIM_NAMESPACE_LABEL
-from functions.resources.kinds import KUBERNETES_OBJECT
 
 from ..parameters import ClusterParameters
 
@@ -22,23 +21,6 @@ def tenant_namespace(xr: Composite[ClusterParameters]) -> str:
     if CLAIM_NAME_LABEL in xr.labels:
         return dns_label(xr.labels.get(CLAIM_NAMESPACE_LABEL, ""), xr.labels[CLAIM_NAME_LABEL])
     return dns_label(xr.namespace or "", xr.name)
-
-
-def obj(
-    xr: Composite[ClusterParameters],
-    key: str,
-    manifest: dict[str, Any],
-    provider_config: str,
-    **extra_spec: Any,
-) -> dict[str, Any]:
-    """A provider-kubernetes Object holding `manifest`, applied through `provider_config`."""
-    return xr.shape.managed(
-        KUBERNETES_OBJECT,
-        xr.resource_name(key),
-        {"manifest": manifest},
-        provider_config=ProviderConfigRef(provider_config, "ProviderConfig"),
-        extra_spec=extra_spec or None,
-    )
 
 
 def subjects(entries: list[str], prefixes: tuple[str, str]) -> list[dict[str, str]]:

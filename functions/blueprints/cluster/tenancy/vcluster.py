@@ -9,17 +9,20 @@ becomes the connection details and the vCluster's own helm and kubernetes Provid
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from functions.kit import Composite, Desired, Observed, ProviderConfigRef
 from functions.kit.shapes import CONNECTION_SECRET_NAMESPACE
 from functions.resources.kinds import HELM_PROVIDER_CONFIG, HELM_RELEASE, KUBERNETES_PROVIDER_CONFIG
+from functions.resources.kubernetes import kubernetes_object
 
+from .. import stages
 from ..host import Cluster
 from ..parameters import ClusterParameters, Quota
-from ..providers import provider_config_name
+from ..providers import PROVIDER_CONFIG_ANY_ORDER, provider_config_name
 from . import namespace as tenant
-from .objects import binding, obj, subjects, tenant_namespace
+from .objects import binding, subjects, tenant_namespace
 
 CHART = {"name": "vcluster", "repository": "https://charts.loft.sh", "version": "0.36.1"}
 # Its own key: what an XR has composed tells its isolation (see refuse_isolation_change).
@@ -35,41 +38,66 @@ LOAD_BALANCER = {
 }
 
 
+# The Objects that read the vCluster's Service and kubeconfig only observe: deleting them deletes
+# nothing. What is composed into the vCluster holds the Release and the kubeconfig with Usages.
+OBSERVED_ANY_ORDER = (
+    "only observe-only Objects come after it; what is composed into the vCluster holds it with "
+    "a Usage"
+)
+
+
 def compose(xr: Composite[ClusterParameters], out: Desired, host: Cluster) -> None:
     namespace = tenant_namespace(xr)
     config = str(host.info.provider_config_name)
     out.add(
         NAMESPACE,
-        obj(xr, NAMESPACE, tenant.namespace_manifest(xr, namespace), config),
+        kubernetes_object(xr, NAMESPACE, tenant.namespace_manifest(xr, namespace), config),
+        stage=stages.NAMESPACE,
     )
     hostname = api_hostname(xr)
-    out.add("vcluster", release(xr, host, namespace, config, hostname), after=[NAMESPACE])
+    out.add(
+        RELEASE,
+        lambda: release(xr, host, namespace, config, hostname),
+        stage=stages.VCLUSTER,
+        after=[NAMESPACE],
+        # Uninstalled (its hooks, its load balancer's Service) while its namespace is there.
+        uses=[NAMESPACE],
+        delete_in_any_order=OBSERVED_ANY_ORDER,
+    )
     out.add(
         "api-service",
-        obj(
+        lambda: kubernetes_object(
             xr,
             "api-service",
             _reference("v1", "Service", RELEASE, namespace),
             config,
             managementPolicies=OBSERVE,
         ),
-        after=["vcluster"],
+        stage=stages.VCLUSTER,
+        after=[RELEASE],
+        delete_in_any_order="it only observes the Service",
     )
     # The kubeconfig is read once it names the real server: after the Release learned it.
     out.add(
-        "kubeconfig", kubeconfig_reader(xr, namespace, config), after=["vcluster", "api-service"]
+        "kubeconfig",
+        lambda: kubeconfig_reader(xr, namespace, config),
+        stage=stages.VCLUSTER,
+        after=[RELEASE, "api-service"],
+        delete_in_any_order=OBSERVED_ANY_ORDER,
     )
-    ready_to_deploy = ["kubeconfig"]
-    out.add(
-        "helm-provider-config", provider_config(xr, HELM_PROVIDER_CONFIG), after=ready_to_deploy
-    )
-    out.add(
-        "kubernetes-provider-config",
-        provider_config(xr, KUBERNETES_PROVIDER_CONFIG),
-        after=ready_to_deploy,
-    )
+    for config_key, kind in (
+        ("helm-provider-config", HELM_PROVIDER_CONFIG),
+        ("kubernetes-provider-config", KUBERNETES_PROVIDER_CONFIG),
+    ):
+        out.add(
+            config_key,
+            partial(provider_config, xr, kind),
+            stage=stages.VCLUSTER,
+            after=["kubeconfig"],
+            delete_in_any_order=PROVIDER_CONFIG_ANY_ORDER,
+        )
     compose_access(xr, out, host)
-    out.add("usage-host-by-namespace", tenant.host_usage(xr, host, NAMESPACE), after=[NAMESPACE])
+    tenant.protect_host(xr, out, host, NAMESPACE)
     report(xr, out, host, namespace, hostname)
 
 
@@ -162,7 +190,7 @@ def kubeconfig_reader(
     xr: Composite[ClusterParameters], namespace: str, config: str
 ) -> dict[str, Any]:
     """Observes the kubeconfig Secret vCluster writes and publishes it as connection details."""
-    return obj(
+    return kubernetes_object(
         xr,
         "kubeconfig",
         _reference("v1", "Secret", KUBECONFIG_SECRET, namespace),
@@ -218,8 +246,11 @@ def compose_access(xr: Composite[ClusterParameters], out: Desired, host: Cluster
             )
             out.add(
                 key,
-                obj(xr, key, manifest, provider_config_name(xr)),
+                partial(kubernetes_object, xr, key, manifest, provider_config_name(xr)),
+                stage=stages.ACCESS,
                 after=["kubernetes-provider-config"],
+                # Deleted inside the vCluster: through its API server, with its kubeconfig.
+                uses=[RELEASE, "kubeconfig"],
             )
 
 

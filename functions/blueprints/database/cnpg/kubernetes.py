@@ -7,9 +7,17 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from functions.kit import Composite, Desired, ProviderConfigRef, dns_label
-from functions.kit.shapes import CONNECTION_SECRET_NAMESPACE, DeletionPolicy
-from functions.resources.kinds import KUBERNETES_OBJECT, USAGE
+from functions.kit import (
+    Composite,
+    CompositeRef,
+    Desired,
+    Used,
+    dns_label,
+    protect_composite,
+)
+from functions.kit.shapes import CONNECTION_SECRET_NAMESPACE
+from functions.resources.kinds import KUBERNETES_OBJECT
+from functions.resources.kubernetes import kubernetes_object as k8s_object
 
 from ..parameters import MASTER_USERNAME, DatabaseParameters
 from .names import (
@@ -134,27 +142,14 @@ def compose_in_cluster(xr: Composite[DatabaseParameters], out: Desired, target: 
         stage=DATABASE,
     )
     if target.xr_name:
-        out.add(CLUSTER_USAGE_KEY, cluster_usage(xr, target), stage=DATABASE)
-
-
-def k8s_object(
-    xr: Composite[Any],
-    key: str,
-    manifest: dict[str, Any],
-    provider_config: str,
-    *,
-    deletion_policy: DeletionPolicy | None = None,
-    **extra_spec: Any,
-) -> dict[str, Any]:
-    """A provider-kubernetes Object applying `manifest` through the cluster's ProviderConfig."""
-    return xr.shape.managed(
-        KUBERNETES_OBJECT,
-        xr.resource_name(key),
-        {"manifest": manifest},
-        provider_config=ProviderConfigRef(provider_config, "ProviderConfig"),
-        deletion_policy=deletion_policy,
-        extra_spec=extra_spec or None,
-    )
+        # The cluster cannot be deleted while the database runs in it.
+        protect_composite(
+            out,
+            CLUSTER_USAGE_KEY,
+            CompositeRef(target.api_version, "XCluster", target.xr_name),
+            by=Used(POSTGRES_KEY, KUBERNETES_OBJECT),
+            reason=f"PostgreSQL {namespace(xr)} runs in it",
+        )
 
 
 def connection_secret_ref(xr: Composite[Any]) -> dict[str, str]:
@@ -328,26 +323,3 @@ def pod_monitor(ns: str) -> dict[str, Any]:
             "podMetricsEndpoints": [{"port": "metrics"}],
         },
     }
-
-
-def cluster_usage(xr: Composite[DatabaseParameters], target: Target) -> dict[str, Any]:
-    """The cluster cannot be deleted while the database runs in it."""
-    return xr.shape.plain(
-        USAGE,
-        xr.resource_name(CLUSTER_USAGE_KEY),
-        {
-            "spec": {
-                "of": {
-                    "apiVersion": target.api_version,
-                    "kind": "XCluster",
-                    "resourceRef": {"name": target.xr_name},
-                },
-                "by": {
-                    "apiVersion": xr.shape.api_version(KUBERNETES_OBJECT),
-                    "kind": xr.shape.kind_name(KUBERNETES_OBJECT),
-                    "resourceRef": {"name": xr.resource_name(POSTGRES_KEY)},
-                },
-                "reason": f"PostgreSQL {namespace(xr)} runs in it",
-            }
-        },
-    )

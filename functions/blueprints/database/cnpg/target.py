@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from pydantic import ValidationError
+from functions.kit import ComposeError, Composite, Desired
 
-from functions.kit import ComposeError, Composite, Desired, read_status
-
-from ...cluster.parameters import ClusterInfo, ClusterParameters
-from ...cluster.platform.parameters import PlatformStatus
+from ...cluster.host import Cluster
 from ..parameters import DatabaseParameters
-from ..placement import RequiredCluster, find_cluster, wait_for_cluster
+from ..placement import find_cluster, wait_for_cluster
 
 FIELD = "spec.parameters.network.clusterRef.name"
 
@@ -34,47 +30,30 @@ class Target:
     monitoring: bool
 
 
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def read_target(xr: Composite[DatabaseParameters], required: RequiredCluster) -> Target:
+def read_target(cluster: Cluster) -> Target:
     """The cluster through the XCluster's own models: its parameters as the API server accepted
     them, and what this version of Paved knows of its status (odd values are unknown)."""
-    resource = required.resource
-    spec, status = _mapping(resource.get("spec")), _mapping(resource.get("status"))
-    try:
-        parameters = ClusterParameters.model_validate(spec.get("parameters") or {})
-    except ValidationError:
-        raise ComposeError(FIELD, f"{required.where} has invalid spec.parameters") from None
-    info = read_status(ClusterInfo, status.get("cluster")) or ClusterInfo()
-    platform = read_status(PlatformStatus, status.get("platform")) or PlatformStatus()
-    # A claim's XR has a generated name; until the claim is bound it is unknown ("").
-    is_claim = resource.get("kind") == "Cluster"
-    name = (
-        _mapping(spec.get("resourceRef")) if is_claim else _mapping(resource.get("metadata"))
-    ).get("name")
-    api_version = resource.get("apiVersion")
+    info, platform = cluster.info, cluster.platform
     return Target(
-        where=required.where,
-        xr_name=name if isinstance(name, str) else "",
-        api_version=api_version if isinstance(api_version, str) else xr.api_version,
-        isolation=parameters.isolation,
+        where=cluster.where,
+        xr_name=cluster.xr_name,
+        api_version=cluster.api_version,
+        isolation=cluster.parameters.isolation,
         eks_name=info.name or None,
         provider_config_name=info.provider_config_name or None,
         region=info.region or None,
-        operator_enabled=parameters.platform.cloudnative_pg.enabled,
+        operator_enabled=cluster.parameters.platform.cloudnative_pg.enabled,
         operator_ready=platform.cloudnative_pg is not None and platform.cloudnative_pg.ready,
-        monitoring=parameters.platform.monitoring.enabled,
+        monitoring=cluster.parameters.platform.monitoring.enabled,
     )
 
 
 def resolve(xr: Composite[DatabaseParameters], out: Desired) -> Target | None:
     """The cluster to run in, or None (holding the XR, with the reason) until it can take it."""
-    required = find_cluster(xr, out)
-    if required is None:
+    cluster = find_cluster(xr, out)
+    if cluster is None:
         return None
-    target = read_target(xr, required)
+    target = read_target(cluster)
     if target.isolation != "dedicated":
         raise ComposeError(
             FIELD,

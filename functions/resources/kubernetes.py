@@ -1,0 +1,33 @@
+"""provider-kubernetes Objects: a manifest applied to a cluster through a ProviderConfig."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.kit import Composite, ProviderConfigRef
+from functions.kit.shapes import DeletionPolicy
+from functions.resources.kinds import KUBERNETES_OBJECT
+
+
+def kubernetes_object(
+    xr: Composite[Any],
+    key: str,
+    manifest: dict[str, Any],
+    provider_config: str,
+    *,
+    deletion_policy: DeletionPolicy | None = None,
+    **extra_spec: Any,
+) -> dict[str, Any]:
+    """An Object applying `manifest` through the ProviderConfig named `provider_config`.
+
+    `extra_spec` adds Object fields beside forProvider (readiness, managementPolicies,
+    connectionDetails, writeConnectionSecretToRef).
+    """
+    return xr.shape.managed(
+        KUBERNETES_OBJECT,
+        xr.resource_name(key),
+        {"manifest": manifest},
+        provider_config=ProviderConfigRef(provider_config, "ProviderConfig"),
+        deletion_policy=deletion_policy,
+        extra_spec=extra_spec or None,
+    )

@@ -27,7 +27,8 @@ from . import (
     providers,
     tenancy,
 )
-from .control_plane import CLUSTER, cluster_name
+from .control_plane import cluster_name
+from .keys import CLUSTER_AUTH_KEY, CLUSTER_KEY
 from .parameters import ClusterParameters, ClusterStatus
 from .platform.compose import compose as compose_platform
 from .stages import ACCESS, ADDONS, CONTROL_PLANE, NODES
@@ -37,12 +38,12 @@ __all__ = ["BLUEPRINT", "ClusterParameters", "ClusterStatus", "compose"]
 
 def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
     p = xr.params
-    tenancy.refuse_isolation_change(xr)
+    guards.refuse_isolation_change(xr)
     if p.isolation != "dedicated":
         tenancy.compose(xr, out)
         return
     guards.check_parameters(p)
-    control_plane.check_upgrade(xr)
+    guards.check_upgrade(xr)
     net = network.layout(p)
     guards.check_network(xr, net)
     guards.check_oidc(xr)
@@ -51,7 +52,7 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
     node_plan = nodes.plan(xr, list(p.node_pools), private_subnets)
     pools = node_plan.keys
     principals = access.principals(p)
-    access.refuse_policy_changes(xr, principals)
+    guards.refuse_policy_changes(xr, principals)
     # The kit keeps whatever is observed but no longer planned; what the developer removed, or
     # what a change retired once nothing uses it, goes.
     for prefixes, reason in EXPLICIT_REMOVALS:
@@ -66,33 +67,33 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
     # deleted only after it: its subnets and VPC, its role (without it EKS cannot clean up the
     # control plane's network interfaces) and the secrets key (issue 8.3).
     out.add(
-        CLUSTER,
+        CLUSTER_KEY,
         lambda: control_plane.cluster(xr, private_subnets),
         stage=CONTROL_PLANE,
         after=[*network_keys, *iam_keys, *key_keys],
         uses=key_keys,
     )
     for role_key in ("cluster-role", "cluster-role-policy"):
-        out.uses(CLUSTER, role_key, key=f"usage-{role_key}-by-cluster")
+        out.uses(CLUSTER_KEY, role_key, key=f"usage-{role_key}-by-cluster")
     for subnet in private_subnets:
-        out.uses(CLUSTER, subnet, key=f"usage-{subnet}-by-cluster")
-    out.uses(CLUSTER, "vpc", key="usage-vpc-by-cluster")
+        out.uses(CLUSTER_KEY, subnet, key=f"usage-{subnet}-by-cluster")
+    out.uses(CLUSTER_KEY, "vpc", key="usage-vpc-by-cluster")
 
     # 3. What needs only the control plane: its kubeconfig, the CNI nodes need, access, SSO.
     out.add(
-        "cluster-auth",
+        CLUSTER_AUTH_KEY,
         lambda: control_plane.cluster_auth(xr),
         stage=CONTROL_PLANE,
-        after=[CLUSTER],
+        after=[CLUSTER_KEY],
     )
     for addon in addons.BEFORE_NODES:
-        compose_addon(xr, out, addon, after=[CLUSTER])
+        compose_addon(xr, out, addon, after=[CLUSTER_KEY])
     for principal in principals:
         out.add(
             principal.key,
             partial(access.access_entry, xr, principal),
             stage=ACCESS,
-            after=[CLUSTER],
+            after=[CLUSTER_KEY],
             delete_in_any_order=access.ENTRY_ANY_ORDER,
         )
         out.add(
@@ -107,14 +108,14 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
             "oidc-identity-provider",
             lambda: access.identity_provider_config(xr, oidc),
             stage=ACCESS,
-            after=[CLUSTER],
+            after=[CLUSTER_KEY],
         )
 
     # 4. Nodes, once they can join a network; never ahead of the control plane's version (AWS
     # refuses it), so an upgrade moves nodes once the control plane reports the new version.
     # The workloads on them hold them (Usages of the platform's Releases); nothing else needs an
     # order: the add-ons that come after nodes are deleted with the cluster.
-    before_nodes = [CLUSTER, *(addons.key(a) for a in addons.BEFORE_NODES)]
+    before_nodes = [CLUSTER_KEY, *(addons.key(a) for a in addons.BEFORE_NODES)]
     for group in node_plan.groups:
         out.add(
             group.key,
@@ -130,7 +131,7 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
         # A node group drains and terminates its instances with the cluster, its role and the
         # role's policies still there (the provider's aws_eks_node_group documentation: "Otherwise,
         # EKS will not be able to properly delete EC2 Instances and Elastic Network Interfaces").
-        out.uses(group_key, CLUSTER, key=f"usage-cluster-by-{group_key}")
+        out.uses(group_key, CLUSTER_KEY, key=f"usage-cluster-by-{group_key}")
         out.uses(group_key, "node-role", key=f"usage-node-role-by-{group_key}")
 
     # 5. Addons whose pods need nodes; the EBS CSI driver gets its AWS identity first.
@@ -155,11 +156,11 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
         "ebs-csi-role",
         *iam.EBS_CSI_ROLE_POLICIES,
     ):
-        out.uses(CLUSTER, used, key=f"usage-{used}-by-cluster")
+        out.uses(CLUSTER_KEY, used, key=f"usage-{used}-by-cluster")
 
     # 6. Deploying into the cluster, once it can run what is deployed. The providers keep a
     # ProviderConfig while a Release or Object uses it (ProviderConfigUsage).
-    ready_to_deploy = ["cluster-auth", *pools, addons.key("coredns")]
+    ready_to_deploy = [CLUSTER_AUTH_KEY, *pools, addons.key("coredns")]
     for config_key, build in (
         ("helm-provider-config", providers.helm_provider_config),
         ("kubernetes-provider-config", providers.kubernetes_provider_config),
@@ -180,8 +181,8 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
         after=["kubernetes-provider-config", ebs_csi],
         delete_in_any_order=providers.STORAGE_CLASS_ANY_ORDER,
     )
-    out.uses("storage-class", CLUSTER, key="usage-cluster-by-storage-class")
-    out.uses("storage-class", "cluster-auth", key="usage-cluster-auth-by-storage-class")
+    out.uses("storage-class", CLUSTER_KEY, key="usage-cluster-by-storage-class")
+    out.uses("storage-class", CLUSTER_AUTH_KEY, key="usage-cluster-auth-by-storage-class")
 
     # 8. The platform: Helm releases and the objects they need, on a cluster ready for them.
     compose_platform(

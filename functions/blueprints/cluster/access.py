@@ -13,6 +13,7 @@ from functions.resources.kinds import (
     IDENTITY_PROVIDER_CONFIG,
 )
 
+from .keys import CLUSTER_KEY
 from .parameters import ClusterParameters, Oidc
 
 # Deleting an access entry deletes its policy associations with it (EKS DeleteAccessEntry); the
@@ -58,7 +59,7 @@ def access_entry(xr: Composite[ClusterParameters], principal: Principal) -> dict
         xr.resource_name(principal.key),
         {
             "region": xr.params.region,
-            "clusterNameRef": xr.ref("eks-cluster"),
+            "clusterNameRef": xr.ref(CLUSTER_KEY),
             "principalArn": principal.arn,
             "type": "STANDARD",
             "tags": xr.tags(),
@@ -74,7 +75,7 @@ def policy_association(xr: Composite[ClusterParameters], principal: Principal) -
         xr.resource_name(principal.policy_key),
         {
             "region": region,
-            "clusterNameRef": xr.ref("eks-cluster"),
+            "clusterNameRef": xr.ref(CLUSTER_KEY),
             "principalArn": principal.arn,
             "policyArn": policy,
             "accessScope": {"type": "cluster"},
@@ -88,7 +89,7 @@ def identity_provider_config(xr: Composite[ClusterParameters], oidc: Oidc) -> di
         xr.resource_name("oidc-identity-provider"),
         {
             "region": xr.params.region,
-            "clusterNameRef": xr.ref("eks-cluster"),
+            "clusterNameRef": xr.ref(CLUSTER_KEY),
             "oidc": {
                 "issuerUrl": oidc.issuer_url,
                 "clientId": oidc.client_id,
@@ -101,23 +102,3 @@ def identity_provider_config(xr: Composite[ClusterParameters], oidc: Oidc) -> di
         },
         external_name="oidc",
     )
-
-
-def refuse_policy_changes(xr: Composite[ClusterParameters], found: list[Principal]) -> None:
-    """EKS cannot change an access policy association's policy in place (policyArn is ForceNew:
-    upjet would refuse the update forever), so moving a principal between admins and viewers is
-    refused, naming the field, with the two steps that do it."""
-    for principal in found:
-        observed = xr.observed.get(principal.policy_key)
-        running = observed.actual_text("policyArn") if observed is not None else None
-        wanted = POLICIES[principal.role]
-        if running is None or running.endswith("/" + wanted):
-            continue
-        listed = getattr(xr.params.access, f"{principal.role}s")
-        other = "viewers" if principal.role == "admin" else "admins"
-        raise ComposeError(
-            f"spec.parameters.access.{principal.role}s[{listed.index(principal.arn)}]",
-            f"{principal.arn} is one of the running cluster's {other}; EKS cannot change its "
-            f"access policy in place. Remove it from access.{other} first, then add it to "
-            f"access.{principal.role}s once that is applied",
-        )

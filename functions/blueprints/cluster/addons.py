@@ -11,6 +11,7 @@ from functions.resources import eks_addons
 from functions.resources.kinds import ADDON, POD_IDENTITY_ASSOCIATION
 
 from .control_plane import reported_version
+from .keys import CLUSTER_KEY
 from .parameters import ClusterParameters
 
 # Installed right after the control plane: nodes cannot become Ready without a CNI.
@@ -35,7 +36,7 @@ def addon(xr: Composite[ClusterParameters], name: str) -> dict[str, Any]:
     # OVERWRITE: a new cluster never fails on an addon (or its config) that already exists.
     for_provider: dict[str, Any] = {
         "region": xr.params.region,
-        "clusterNameRef": xr.ref("eks-cluster"),
+        "clusterNameRef": xr.ref(CLUSTER_KEY),
         "addonName": name,
         "addonVersion": addon_version(xr, name),
         "resolveConflictsOnCreate": "OVERWRITE",
@@ -96,7 +97,7 @@ def ebs_csi_pod_identity(xr: Composite[ClusterParameters]) -> dict[str, Any]:
         xr.resource_name("ebs-csi-pod-identity"),
         {
             "region": xr.params.region,
-            "clusterNameRef": xr.ref("eks-cluster"),
+            "clusterNameRef": xr.ref(CLUSTER_KEY),
             "namespace": namespace,
             "serviceAccount": service_account,
             "roleArnRef": xr.ref("ebs-csi-role"),

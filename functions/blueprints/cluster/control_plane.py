@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.kit import ComposeError, Composite, Desired, dns_label
+from functions.kit import Composite, Desired, dns_label
 from functions.kit.shapes import CONNECTION_SECRET_NAMESPACE
 from functions.resources import kms
 from functions.resources.kinds import CLUSTER_AUTH, EKS_CLUSTER
 
+from .keys import CLUSTER_AUTH_KEY, CLUSTER_KEY
 from .parameters import ClusterParameters
 from .stages import CONTROL_PLANE
 
 KUBECONFIG_KEY = "kubeconfig"
-# The EKS cluster's composition resource name: what most of XCluster refers to.
-CLUSTER = "eks-cluster"
 
 
 def cluster_name(xr: Composite[Any]) -> str:
@@ -23,7 +22,7 @@ def cluster_name(xr: Composite[Any]) -> str:
     Once the cluster exists its name is read back from it: EKS cannot rename a cluster (ForceNew),
     so however names are derived in future, a running cluster keeps its own.
     """
-    observed = xr.observed.get("eks-cluster")
+    observed = xr.observed.get(CLUSTER_KEY)
     if observed is not None:
         name = observed.get("metadata", "annotations", "crossplane.io/external-name")
         if isinstance(name, str) and name:
@@ -39,7 +38,7 @@ def kubeconfig_secret(xr: Composite[Any]) -> tuple[str, str]:
 
 def reported_version(xr: Composite[ClusterParameters]) -> str | None:
     """The Kubernetes version the control plane reports running (status only), or None."""
-    observed = xr.observed.get("eks-cluster")
+    observed = xr.observed.get(CLUSTER_KEY)
     version = observed.at_provider("version") if observed else None
     return version if isinstance(version, str) and version.count(".") == 1 else None
 
@@ -50,36 +49,9 @@ def composed_version(xr: Composite[ClusterParameters]) -> str | None:
     running = reported_version(xr)
     if running is not None:
         return running
-    observed = xr.observed.get("eks-cluster")
+    observed = xr.observed.get(CLUSTER_KEY)
     version = observed.get("spec", "forProvider", "version") if observed else None
     return version if isinstance(version, str) and version.count(".") == 1 else None
-
-
-def check_upgrade(xr: Composite[ClusterParameters]) -> None:
-    """EKS upgrades one minor version at a time and never downgrades: say so before AWS does."""
-    running = composed_version(xr)
-    if running is None:
-        return
-    wanted = xr.params.version
-    current, target = _minor(running), _minor(wanted)
-    if current is None or target is None:
-        return
-    if target < current:
-        raise ComposeError(
-            "spec.parameters.version",
-            f"the cluster runs {running}; EKS cannot downgrade to {wanted}",
-        )
-    if target > current + 1:
-        raise ComposeError(
-            "spec.parameters.version",
-            f"the cluster runs {running}; EKS upgrades one minor version at a time, "
-            f"so {running[: running.index('.')]}.{current + 1} first",
-        )
-
-
-def _minor(version: str) -> int | None:
-    major, _, minor = version.partition(".")
-    return int(minor) if major == "1" and minor.isdigit() else None
 
 
 def encrypts_secrets(xr: Composite[ClusterParameters]) -> bool:
@@ -116,7 +88,7 @@ def key_arn(xr: Composite[ClusterParameters]) -> str | None:
 
 def _observed_encryption_arn(xr: Composite[ClusterParameters]) -> str | None:
     """The key ARN of the observed cluster's encryptionConfig: its status, else its spec."""
-    cluster = xr.observed.get("eks-cluster")
+    cluster = xr.observed.get(CLUSTER_KEY)
     if cluster is None:
         return None
     for config in (
@@ -143,7 +115,7 @@ def control_plane_subnet_refs(
     """The control plane's subnets: the private ones, and once created, the ones it was created
     with. EKS only accepts subnets "in the same set of AZs as originally provided when you created
     the cluster" (EKS User Guide, network-reqs), so a zone added later is for nodes only."""
-    observed = xr.observed.get("eks-cluster")
+    observed = xr.observed.get(CLUSTER_KEY)
     refs = observed.get("spec", "forProvider", "vpcConfig", "subnetIdRefs") if observed else None
     if isinstance(refs, list) and refs and all(isinstance(r, dict) and r.get("name") for r in refs):
         return [xr.shape.ref(str(r["name"])) for r in refs]
@@ -183,7 +155,7 @@ def cluster(xr: Composite[ClusterParameters], private_subnet_keys: list[str]) ->
                 "resources": ["secrets"],
             }
     return xr.shape.managed(
-        EKS_CLUSTER, xr.resource_name("eks-cluster"), for_provider, external_name=cluster_name(xr)
+        EKS_CLUSTER, xr.resource_name(CLUSTER_KEY), for_provider, external_name=cluster_name(xr)
     )
 
 
@@ -191,10 +163,10 @@ def cluster_auth(xr: Composite[ClusterParameters]) -> dict[str, Any]:
     _, secret = kubeconfig_secret(xr)
     return xr.shape.managed(
         CLUSTER_AUTH,
-        xr.resource_name("cluster-auth"),
+        xr.resource_name(CLUSTER_AUTH_KEY),
         {
             "region": xr.params.region,
-            "clusterNameRef": xr.ref("eks-cluster"),
+            "clusterNameRef": xr.ref(CLUSTER_KEY),
         },
         connection_secret=secret,
     )

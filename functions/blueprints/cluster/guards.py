@@ -14,6 +14,9 @@ from typing import Any
 from functions.kit import ComposeError, Composite
 
 from . import nodes
+from .access import POLICIES, Principal
+from .control_plane import composed_version
+from .keys import CLUSTER_KEY
 from .network import Layout
 from .parameters import ClusterParameters, Oidc
 
@@ -129,3 +132,73 @@ def _first_str(*values: Any) -> str | None:
             continue
         return str(value)
     return None
+
+
+def check_upgrade(xr: Composite[ClusterParameters]) -> None:
+    """EKS upgrades one minor version at a time and never downgrades: say so before AWS does."""
+    running = composed_version(xr)
+    if running is None:
+        return
+    wanted = xr.params.version
+    current, target = _minor(running), _minor(wanted)
+    if current is None or target is None:
+        return
+    if target < current:
+        raise ComposeError(
+            "spec.parameters.version",
+            f"the cluster runs {running}; EKS cannot downgrade to {wanted}",
+        )
+    if target > current + 1:
+        raise ComposeError(
+            "spec.parameters.version",
+            f"the cluster runs {running}; EKS upgrades one minor version at a time, "
+            f"so {running[: running.index('.')]}.{current + 1} first",
+        )
+
+
+def _minor(version: str) -> int | None:
+    major, _, minor = version.partition(".")
+    return int(minor) if major == "1" and minor.isdigit() else None
+
+
+def refuse_policy_changes(xr: Composite[ClusterParameters], found: list[Principal]) -> None:
+    """EKS cannot change an access policy association's policy in place (policyArn is ForceNew:
+    upjet would refuse the update forever), so moving a principal between admins and viewers is
+    refused, naming the field, with the two steps that do it."""
+    for principal in found:
+        observed = xr.observed.get(principal.policy_key)
+        running = observed.actual_text("policyArn") if observed is not None else None
+        wanted = POLICIES[principal.role]
+        if running is None or running.endswith("/" + wanted):
+            continue
+        listed = getattr(xr.params.access, f"{principal.role}s")
+        other = "viewers" if principal.role == "admin" else "admins"
+        raise ComposeError(
+            f"spec.parameters.access.{principal.role}s[{listed.index(principal.arn)}]",
+            f"{principal.arn} is one of the running cluster's {other}; EKS cannot change its "
+            f"access policy in place. Remove it from access.{other} first, then add it to "
+            f"access.{principal.role}s once that is applied",
+        )
+
+
+# What each isolation composes first: seen among the observed resources, it says what an XR is.
+_COMPOSED_AS = (
+    (CLUSTER_KEY, "dedicated"),
+    ("vpc", "dedicated"),
+    ("vcluster", "vcluster"),
+    ("namespace", "namespace"),
+)
+
+
+def refuse_isolation_change(xr: Composite[ClusterParameters]) -> None:
+    """A dedicated cluster cannot become a tenant or the other way round: refused, not rebuilt."""
+    composed = next((isolation for key, isolation in _COMPOSED_AS if key in xr.observed), None)
+    if composed is None:
+        cluster = xr.status.get("cluster")
+        composed = cluster.get("isolation") if isinstance(cluster, dict) else None
+    if composed and composed != xr.params.isolation:
+        raise ComposeError(
+            "spec.parameters.isolation",
+            f"this Cluster runs as {composed}; changing it to {xr.params.isolation} would delete "
+            "it and everything in it. Create a new Cluster instead",
+        )

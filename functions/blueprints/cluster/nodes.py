@@ -20,6 +20,7 @@ from functions.kit import ComposeError, Composite, short_hash
 from functions.kit.observed import Observed
 from functions.resources.kinds import NODE_GROUP
 
+from .keys import CLUSTER_KEY
 from .parameters import NODE_POOL_LABEL, ClusterParameters, NodePool
 
 TAINT_EFFECTS = {
@@ -251,7 +252,7 @@ def node_group(
     pool = group.pool
     for_provider: dict[str, Any] = {
         "region": p.region,
-        "clusterNameRef": xr.ref("eks-cluster"),
+        "clusterNameRef": xr.ref(CLUSTER_KEY),
         "nodeRoleArnRef": xr.ref("node-role"),
         "subnetIdRefs": [xr.ref(k) for k in private_subnet_keys],
         "version": version,

@@ -7,6 +7,7 @@ from typing import Any
 from functions.kit import Composite, Desired
 
 from .control_plane import KUBECONFIG_KEY, cluster_name
+from .keys import CLUSTER_AUTH_KEY, CLUSTER_KEY
 from .network import Layout, private_subnet_keys, public_subnet_keys
 from .parameters import ClusterParameters
 from .providers import provider_config_name
@@ -22,14 +23,14 @@ def report(
     out.status(cluster=status)
 
     endpoint = status.get("endpoint") if status else None
-    auth = xr.observed.get("cluster-auth")
+    auth = xr.observed.get(CLUSTER_AUTH_KEY)
     kubeconfig = auth.connection_details.get(KUBECONFIG_KEY) if auth else None
     out.connection(kubeconfig=kubeconfig or None, endpoint=endpoint)
 
 
 def cluster_status(xr: Composite[ClusterParameters], net: Layout) -> dict[str, Any] | None:
     """Every field once it is known; XDatabase reads this to place databases next to the nodes."""
-    cluster = xr.observed.get("eks-cluster")
+    cluster = xr.observed.get(CLUSTER_KEY)
     if cluster is None:
         return None
     vpc_config = cluster.at_provider("vpcConfig") or {}

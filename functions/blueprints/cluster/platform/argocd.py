@@ -16,6 +16,7 @@ from functions.resources.kinds import (
 )
 
 from ..iam import principal_tags
+from ..keys import CLUSTER_KEY
 from .build import Platform, aws_name
 from .parameters import ArgoCd, ArgoCdHub, Gitops
 
@@ -138,9 +139,9 @@ def register_with_hub(platform: Platform, hub: ArgoCdHub, cluster_name: str) -> 
             },
             external_name=role_name,
         ),
-        ["eks-cluster"],
+        [CLUSTER_KEY],
     )
-    cluster_ref = xr.ref("eks-cluster")
+    cluster_ref = xr.ref(CLUSTER_KEY)
     platform.add(
         COMPONENT,
         HUB_ACCESS_KEY,
@@ -155,7 +156,7 @@ def register_with_hub(platform: Platform, hub: ArgoCdHub, cluster_name: str) -> 
                 "tags": xr.tags(),
             },
         ),
-        ["eks-cluster", HUB_ROLE_KEY],
+        [CLUSTER_KEY, HUB_ROLE_KEY],
     )
     admin = (
         f"arn:{partition(xr.params.region)}:eks::aws:cluster-access-policy/"
@@ -193,7 +194,7 @@ def register_with_hub(platform: Platform, hub: ArgoCdHub, cluster_name: str) -> 
         COMPONENT, HUB_CLUSTER_KEY, secret, after=gates, provider_config=hub_provider_config(hub)
     )
     # Argo CD reaches the cluster through the role and its access entry until it is unregistered.
-    for used in (HUB_ROLE_KEY, HUB_ACCESS_KEY, HUB_ACCESS_POLICY_KEY, "eks-cluster"):
+    for used in (HUB_ROLE_KEY, HUB_ACCESS_KEY, HUB_ACCESS_POLICY_KEY, CLUSTER_KEY):
         platform.use(used, HUB_CLUSTER_KEY)
     return HUB_CLUSTER_KEY
 
@@ -203,7 +204,7 @@ def hub_cluster_secret(
 ) -> dict[str, Any] | None:
     """The Argo CD cluster Secret, once the cluster's endpoint, CA and the role's ARN are known."""
     xr = platform.xr
-    cluster = xr.observed.get("eks-cluster")
+    cluster = xr.observed.get(CLUSTER_KEY)
     role = xr.observed.get(HUB_ROLE_KEY)
     endpoint = cluster.at_provider("endpoint") if cluster else None
     authorities = cluster.at_provider("certificateAuthority") if cluster else None

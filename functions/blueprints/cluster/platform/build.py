@@ -20,6 +20,7 @@ from functions.resources.kinds import (
 )
 
 from ..iam import principal_tags, trust_policy
+from ..keys import CLUSTER_AUTH_KEY, CLUSTER_KEY
 from ..parameters import ClusterParameters
 from ..providers import provider_config_name
 from ..stages import PLATFORM
@@ -138,7 +139,7 @@ class Platform:
             [*self.ready_to_deploy, *self.first, *after],
             any_order=RELEASE_ANY_ORDER,
         )
-        self.use("cluster-auth", key)
+        self.use(CLUSTER_AUTH_KEY, key)
         for pool in self.pools:
             self.use(pool, key)
         return key
@@ -207,7 +208,7 @@ class Platform:
                 external_name=role_name,
             ),
             # Not needed before the cluster: the cluster's first stage stays network and its IAM.
-            ["eks-cluster"],
+            [CLUSTER_KEY],
         )
         self.add(
             component,
@@ -222,7 +223,7 @@ class Platform:
                 },
                 external_name=aws_name(xr, prefix, max_len=128),
             ),
-            ["eks-cluster"],
+            [CLUSTER_KEY],
         )
         self.add(
             component,
@@ -246,7 +247,7 @@ class Platform:
                 xr.resource_name(association),
                 {
                     "region": xr.params.region,
-                    "clusterNameRef": xr.ref("eks-cluster"),
+                    "clusterNameRef": xr.ref(CLUSTER_KEY),
                     "namespace": namespace,
                     "serviceAccount": name,
                     "roleArnRef": xr.ref(role),

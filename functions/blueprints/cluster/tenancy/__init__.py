@@ -79,26 +79,3 @@ def check_host(xr: Composite[ClusterParameters], host: Cluster) -> None:
 def _hold(out: Desired, reason: str) -> None:
     out.hold(reason)
     out.condition("HostReady", False, "WaitingForHost", reason)
-
-
-# What each isolation composes first: seen among the observed resources, it says what an XR is.
-_COMPOSED_AS = (
-    ("eks-cluster", "dedicated"),
-    ("vpc", "dedicated"),
-    ("vcluster", "vcluster"),
-    ("namespace", "namespace"),
-)
-
-
-def refuse_isolation_change(xr: Composite[ClusterParameters]) -> None:
-    """A dedicated cluster cannot become a tenant or the other way round: refused, not rebuilt."""
-    composed = next((isolation for key, isolation in _COMPOSED_AS if key in xr.observed), None)
-    if composed is None:
-        cluster = xr.status.get("cluster")
-        composed = cluster.get("isolation") if isinstance(cluster, dict) else None
-    if composed and composed != xr.params.isolation:
-        raise ComposeError(
-            "spec.parameters.isolation",
-            f"this Cluster runs as {composed}; changing it to {xr.params.isolation} would delete "
-            "it and everything in it. Create a new Cluster instead",
-        )

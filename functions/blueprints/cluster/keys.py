@@ -1,0 +1,4 @@
+"""Composition resource names that more than one module of XCluster refers to."""
+
+CLUSTER_KEY = "eks-cluster"  # the EKS Cluster
+CLUSTER_AUTH_KEY = "cluster-auth"  # its kubeconfig (ClusterAuth)

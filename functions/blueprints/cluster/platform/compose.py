@@ -17,13 +17,11 @@ load balancers it made), then the rest, then the nodes and the cluster.
 
 from __future__ import annotations
 
-from typing import Any
-
 from functions.kit import Composite, Desired
 
 from .. import addons
 from ..control_plane import cluster_name
-from ..parameters import ClusterParameters
+from ..parameters import ClusterParameters, ClusterStatus
 from . import (
     argocd,
     cert_manager,
@@ -35,6 +33,7 @@ from . import (
     monitoring,
 )
 from .build import STAGE, Platform, release_key
+from .parameters import ComponentStatus, PlatformStatus
 
 # Objects that need their component's Release (its CRDs, its controller) to be deleted: while any
 # is still there, the Release of a component being removed stays.
@@ -45,16 +44,8 @@ DEPENDENTS = {
     "external_secrets": (external_secrets.STORE_KEY,),
 }
 APPLICATIONS = (argocd.BOOTSTRAP_KEY, argocd.HUB_BOOTSTRAP_KEY)
-STATUS_NAMES = {
-    "argocd": "argocd",
-    "kyverno": "kyverno",
-    "load_balancer_controller": "loadBalancerController",
-    "cert_manager": "certManager",
-    "external_secrets": "externalSecrets",
-    "metrics_server": "metricsServer",
-    "monitoring": "monitoring",
-    "cloudnative_pg": "cloudnativePg",
-}
+# Every component, by its name in the parameters and in status.platform (the model's alias).
+STATUS_NAMES = {name: field.alias or name for name, field in PlatformStatus.model_fields.items()}
 RELEASES = tuple(release_key(component) for component in STATUS_NAMES)
 
 
@@ -153,8 +144,8 @@ def report(platform: Platform) -> None:
     """status.platform.<component>: {version, ready} of every enabled component."""
     xr, out = platform.xr, platform.out
     settings = xr.params.platform
-    status: dict[str, Any] = {}
-    for component, status_name in STATUS_NAMES.items():
+    components: dict[str, ComponentStatus] = {}
+    for component in STATUS_NAMES:
         if not getattr(settings, component).enabled:
             continue
         keys = platform.keys.get(component, [])
@@ -164,14 +155,11 @@ def report(platform: Platform) -> None:
             observed = xr.observed.get(release)
             installed = observed.at_provider("version") if observed else None
             version = str(installed) if installed else platform.version(component)
-        status[status_name] = {
-            "version": version,
-            "ready": bool(keys) and all(_ready(out, key) for key in keys),
-        }
-        if version is None:
-            del status[status_name]["version"]
-    if status:
-        out.status(platform=status)
+        components[component] = ComponentStatus(
+            version=version, ready=bool(keys) and all(_ready(out, key) for key in keys)
+        )
+    if components:
+        out.status_model(ClusterStatus(platform=PlatformStatus(**components)))
 
     if not platform.keys:
         # Nothing in the Platform stage: the kit has no stage to report on.

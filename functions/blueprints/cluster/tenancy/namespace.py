@@ -12,7 +12,7 @@ from functions.resources.kinds import KUBERNETES_OBJECT
 from functions.resources.kubernetes import kubernetes_object
 
 from ..host import Cluster
-from ..parameters import ClusterParameters, Quota
+from ..parameters import ClusterInfo, ClusterParameters, ClusterStatus, Quota
 from ..stages import ACCESS, NAMESPACE
 from .objects import binding, subjects, tenant_namespace
 
@@ -178,15 +178,17 @@ def protect_host(xr: Composite[ClusterParameters], out: Desired, host: Cluster, 
 
 def report(xr: Composite[ClusterParameters], out: Desired, host: Cluster, namespace: str) -> None:
     ready = out.is_ready("namespace")
-    out.status(
-        cluster={
-            "isolation": "namespace",
-            "name": namespace,
-            "namespace": namespace,
-            "host": host.xr_name,
-            "region": xr.params.region,
-            "endpoint": host.info.endpoint,
-        }
+    out.status_model(
+        ClusterStatus(
+            cluster=ClusterInfo(
+                isolation="namespace",
+                name=namespace,
+                namespace=namespace,
+                host=host.xr_name,
+                region=xr.params.region,
+                endpoint=host.info.endpoint,
+            )
+        )
     )
     out.condition("HostReady", True, "Available")
     out.condition(

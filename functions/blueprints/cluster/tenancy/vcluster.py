@@ -19,7 +19,7 @@ from functions.resources.kubernetes import kubernetes_object
 
 from .. import stages
 from ..host import Cluster
-from ..parameters import ClusterParameters, Quota
+from ..parameters import ClusterInfo, ClusterParameters, ClusterStatus, Quota
 from ..providers import PROVIDER_CONFIG_ANY_ORDER, provider_config_name
 from . import namespace as tenant
 from .objects import binding, subjects, tenant_namespace
@@ -263,16 +263,18 @@ def report(
 ) -> None:
     endpoint = f"https://{hostname}" if hostname else None
     ready_to_deploy = out.is_ready("kubernetes-provider-config")
-    out.status(
-        cluster={
-            "isolation": "vcluster",
-            "name": namespace,
-            "namespace": namespace,
-            "host": host.xr_name,
-            "region": xr.params.region,
-            "endpoint": endpoint,
-            "providerConfigName": provider_config_name(xr) if ready_to_deploy else None,
-        }
+    out.status_model(
+        ClusterStatus(
+            cluster=ClusterInfo(
+                isolation="vcluster",
+                name=namespace,
+                namespace=namespace,
+                host=host.xr_name,
+                region=xr.params.region,
+                endpoint=endpoint,
+                provider_config_name=provider_config_name(xr) if ready_to_deploy else None,
+            )
+        )
     )
     out.condition("HostReady", True, "Available")
     ready = ready_to_deploy and out.is_ready("vcluster")

@@ -125,7 +125,7 @@ def immutable_settings(
     return {
         "amiType": ami_type(pool),
         "capacityType": pool.capacity_type,
-        "diskSize": pool.disk_size_gi_b,
+        "diskSize": pool.disk_size_gib,
         "instanceTypes": list(pool.instance_types),
         "subnetIdRefs": sorted(xr.resource_name(k) for k in subnet_keys),
     }
@@ -259,7 +259,7 @@ def node_group(
         "amiType": ami_type(pool),
         "capacityType": pool.capacity_type,
         "instanceTypes": list(pool.instance_types),
-        "diskSize": pool.disk_size_gi_b,
+        "diskSize": pool.disk_size_gib,
         "scalingConfig": {"minSize": pool.min_size, "maxSize": pool.max_size},
         "updateConfig": {"maxUnavailablePercentage": 33},
         "labels": {**pool.labels, NODE_POOL_LABEL: pool.name},

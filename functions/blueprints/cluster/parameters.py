@@ -196,7 +196,7 @@ class NodePool(Model):
     capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(
         default="ON_DEMAND", description="ON_DEMAND or SPOT."
     )
-    disk_size_gi_b: int = Field(
+    disk_size_gib: int = Field(
         default=50,
         ge=20,
         le=16384,

@@ -13,21 +13,25 @@ def kubernetes_object(
     xr: Composite[Any],
     key: str,
     manifest: dict[str, Any],
-    provider_config: str,
+    provider_config: str | ProviderConfigRef,
     *,
     deletion_policy: DeletionPolicy | None = None,
     **extra_spec: Any,
 ) -> dict[str, Any]:
-    """An Object applying `manifest` through the ProviderConfig named `provider_config`.
+    """An Object applying `manifest` through `provider_config` (a name: the ProviderConfig of
+    that name).
 
-    `extra_spec` adds Object fields beside forProvider (readiness, managementPolicies,
-    connectionDetails, writeConnectionSecretToRef).
+        `extra_spec` adds Object fields beside forProvider (readiness, managementPolicies,
+        connectionDetails, writeConnectionSecretToRef).
     """
     return xr.shape.managed(
         KUBERNETES_OBJECT,
         xr.resource_name(key),
         {"manifest": manifest},
-        provider_config=ProviderConfigRef(provider_config, "ProviderConfig"),
+        provider_config=ProviderConfigRef(provider_config, "ProviderConfig")
+        if isinstance(provider_config, str)
+        else provider_config,
         deletion_policy=deletion_policy,
-        extra_spec=extra_spec or None,
+        # Fields left None are not set.
+        extra_spec={k: v for k, v in extra_spec.items() if v is not None} or None,
     )

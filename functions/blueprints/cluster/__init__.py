@@ -28,7 +28,7 @@ from . import (
     tenancy,
 )
 from .control_plane import cluster_name
-from .keys import CLUSTER_AUTH_KEY, CLUSTER_KEY
+from .keys import CLUSTER_AUTH_KEY, CLUSTER_KEY, STORAGE_CLASS_KEY
 from .parameters import ClusterParameters, ClusterStatus
 from .platform.compose import compose as compose_platform
 from .stages import ACCESS, ADDONS, CONTROL_PLANE, NODES
@@ -175,14 +175,14 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
 
     # 7. In-cluster objects, deleted while the cluster and its kubeconfig still exist.
     out.add(
-        "storage-class",
+        STORAGE_CLASS_KEY,
         lambda: providers.default_storage_class(xr),
         stage=ADDONS,
         after=["kubernetes-provider-config", ebs_csi],
         delete_in_any_order=providers.STORAGE_CLASS_ANY_ORDER,
     )
-    out.uses("storage-class", CLUSTER_KEY, key="usage-cluster-by-storage-class")
-    out.uses("storage-class", CLUSTER_AUTH_KEY, key="usage-cluster-auth-by-storage-class")
+    out.uses(STORAGE_CLASS_KEY, CLUSTER_KEY, key="usage-cluster-by-storage-class")
+    out.uses(STORAGE_CLASS_KEY, CLUSTER_AUTH_KEY, key="usage-cluster-auth-by-storage-class")
 
     # 8. The platform: Helm releases and the objects they need, on a cluster ready for them.
     compose_platform(
@@ -192,7 +192,7 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
             "helm-provider-config",
             "kubernetes-provider-config",
             *ready_to_deploy,
-            "storage-class",
+            STORAGE_CLASS_KEY,
         ],
         pools=pools,
         pod_identity_agent=agent,

@@ -2,3 +2,4 @@
 
 CLUSTER_KEY = "eks-cluster"  # the EKS Cluster
 CLUSTER_AUTH_KEY = "cluster-auth"  # its kubeconfig (ClusterAuth)
+STORAGE_CLASS_KEY = "storage-class"  # the default StorageClass (an Object in the cluster)

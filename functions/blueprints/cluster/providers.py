@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.kit import Composite, ProviderConfigRef
+from functions.kit import Composite
 from functions.resources.kinds import (
     HELM_PROVIDER_CONFIG,
-    KUBERNETES_OBJECT,
     KUBERNETES_PROVIDER_CONFIG,
 )
+from functions.resources.kubernetes import kubernetes_object
 
 from .control_plane import KUBECONFIG_KEY, kubeconfig_secret
+from .keys import STORAGE_CLASS_KEY
 from .parameters import ClusterParameters
 
 PROVIDER_CONFIG_ANY_ORDER = (
@@ -65,9 +66,4 @@ def default_storage_class(xr: Composite[ClusterParameters]) -> dict[str, Any]:
         "volumeBindingMode": "WaitForFirstConsumer",
         "allowVolumeExpansion": True,
     }
-    return xr.shape.managed(
-        KUBERNETES_OBJECT,
-        xr.resource_name("storage-class"),
-        {"manifest": manifest},
-        provider_config=ProviderConfigRef(provider_config_name(xr), "ProviderConfig"),
-    )
+    return kubernetes_object(xr, STORAGE_CLASS_KEY, manifest, provider_config_name(xr))

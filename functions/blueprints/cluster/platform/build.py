@@ -12,12 +12,12 @@ from typing import Any
 from functions.kit import Composite, Desired, ProviderConfigRef, dns_label
 from functions.resources.kinds import (
     HELM_RELEASE,
-    KUBERNETES_OBJECT,
     POD_IDENTITY_ASSOCIATION,
     POLICY,
     ROLE,
     ROLE_POLICY_ATTACHMENT,
 )
+from functions.resources.kubernetes import kubernetes_object
 
 from ..iam import principal_tags, trust_policy
 from ..keys import CLUSTER_AUTH_KEY, CLUSTER_KEY
@@ -159,13 +159,12 @@ class Platform:
     ) -> str:
         """A manifest applied by provider-kubernetes: into this cluster, where the component's
         chart installed its kind, or through `provider_config` into another (the hub)."""
-        extra = {"readiness": {"policy": "DeriveFromObject"}} if derive_readiness else None
-        resource = self.xr.shape.managed(
-            KUBERNETES_OBJECT,
-            self.xr.resource_name(key),
-            {"manifest": manifest},
-            provider_config=provider_config or self.cluster_provider_config,
-            extra_spec=extra,
+        resource = kubernetes_object(
+            self.xr,
+            key,
+            manifest,
+            provider_config or self.cluster_provider_config,
+            readiness={"policy": "DeriveFromObject"} if derive_readiness else None,
         )
         self.add(component, key, resource, after, any_order=any_order)
         if provider_config is None:

@@ -28,8 +28,12 @@ def provider_config_name(xr: Composite[Any]) -> str:
     return xr.name
 
 
-def _provider_config(xr: Composite[ClusterParameters], kind: Any) -> dict[str, Any]:
-    namespace, name = kubeconfig_secret(xr)
+def provider_config(
+    xr: Composite[ClusterParameters], kind: Any, kubeconfig: tuple[str, str]
+) -> dict[str, Any]:
+    """A helm or kubernetes ProviderConfig (`kind`) named after the XR, reading the kubeconfig
+    in the Secret `kubeconfig` (namespace, name) under the key `kubeconfig`."""
+    namespace, name = kubeconfig
     return xr.shape.plain(
         kind,
         provider_config_name(xr),
@@ -45,11 +49,11 @@ def _provider_config(xr: Composite[ClusterParameters], kind: Any) -> dict[str, A
 
 
 def helm_provider_config(xr: Composite[ClusterParameters]) -> dict[str, Any]:
-    return _provider_config(xr, HELM_PROVIDER_CONFIG)
+    return provider_config(xr, HELM_PROVIDER_CONFIG, kubeconfig_secret(xr))
 
 
 def kubernetes_provider_config(xr: Composite[ClusterParameters]) -> dict[str, Any]:
-    return _provider_config(xr, KUBERNETES_PROVIDER_CONFIG)
+    return provider_config(xr, KUBERNETES_PROVIDER_CONFIG, kubeconfig_secret(xr))
 
 
 def default_storage_class(xr: Composite[ClusterParameters]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from functions.kit.shapes import CONNECTION_SECRET_NAMESPACE
 from functions.resources.kinds import HELM_PROVIDER_CONFIG, HELM_RELEASE, KUBERNETES_PROVIDER_CONFIG
 from functions.resources.kubernetes import kubernetes_object
 
-from .. import stages
+from .. import providers, stages
 from ..host import Cluster
 from ..parameters import ClusterInfo, ClusterParameters, ClusterStatus, Quota
 from ..providers import PROVIDER_CONFIG_ANY_ORDER, provider_config_name
@@ -212,21 +212,8 @@ def kubeconfig_reader(
 def provider_config(xr: Composite[ClusterParameters], kind: Any) -> dict[str, Any]:
     """The vCluster's own ProviderConfig, named after the XR like a dedicated cluster's."""
     ref = _secret_ref(xr)
-    return xr.shape.plain(
-        kind,
-        provider_config_name(xr),
-        {
-            "spec": {
-                "credentials": {
-                    "source": "Secret",
-                    "secretRef": {
-                        "namespace": ref.get("namespace", xr.namespace),
-                        "name": ref["name"],
-                        "key": KUBECONFIG_KEY,
-                    },
-                }
-            }
-        },
+    return providers.provider_config(
+        xr, kind, (ref.get("namespace", xr.namespace or ""), ref["name"])
     )
 
 

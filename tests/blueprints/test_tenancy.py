@@ -361,7 +361,31 @@ REFUSED = [
         "spec.parameters.host.clusterRef.name: the host must be a dedicated Cluster",
     ),
     ("host without oidc", {}, {"oidc": None}, "the host Cluster has no oidc"),
+    (
+        "add-on versions of a cluster of its own",
+        {"addonVersions": {"coredns": "v1.12.4-eksbuild.1"}},
+        None,
+        "spec.parameters.addonVersions: is only for isolation dedicated",
+    ),
 ]
+
+
+def test_a_vcluster_needs_the_hosts_load_balancer_controller() -> None:
+    required = host("claim")
+    parameters = required["spec"]["parameters"]
+    platform = {**parameters["platform"], "loadBalancerController": {"enabled": False}}
+    required = {
+        **required,
+        "spec": {**required["spec"], "parameters": {**parameters, "platform": platform}},
+    }
+    req = simulate.request(TENANTS["vcluster"], required={"host": [required]})
+    rsp = RUNNER.run(req)
+    (fatal,) = fatal_messages(rsp)
+    assert fatal.startswith(
+        "spec.parameters.host.clusterRef.name: the host Cluster does not run the AWS Load "
+        "Balancer Controller"
+    )
+    assert rsp.desired == req.desired
 
 
 @pytest.mark.parametrize(

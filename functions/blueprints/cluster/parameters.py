@@ -380,7 +380,15 @@ class Quota(Model):
 
 # Fields that describe a cluster of its own: refused for tenants (they have no default in the
 # XRD, so the API server only sees them when a developer wrote them).
-DEDICATED_ONLY = ("network", "endpoint", "nodePools", "oidc", "logging", "platform")
+DEDICATED_ONLY = (
+    "network",
+    "endpoint",
+    "nodePools",
+    "oidc",
+    "logging",
+    "platform",
+    "addonVersions",
+)
 
 
 def _tenancy_rules() -> list[dict[str, str]]:

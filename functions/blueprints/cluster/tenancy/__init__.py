@@ -67,6 +67,13 @@ def check_host(xr: Composite[ClusterParameters], host: Cluster) -> None:
             "spec.parameters.region",
             f"the host Cluster is in {host.parameters.region}; a tenant lives in its host's region",
         )
+    if p.isolation == "vcluster" and not host.parameters.platform.load_balancer_controller.enabled:
+        raise ComposeError(
+            HOST_FIELD,
+            "the host Cluster does not run the AWS Load Balancer Controller, which makes the load "
+            "balancer a vCluster's API is reached through (set "
+            "spec.parameters.platform.loadBalancerController.enabled on the host)",
+        )
     needs_oidc = p.isolation == "namespace" or p.access.admins or p.access.viewers
     if needs_oidc and host.parameters.oidc is None:
         raise ComposeError(

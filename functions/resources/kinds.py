@@ -30,13 +30,11 @@ ROUTE = aws("ec2", "Route", "v1beta2")
 ROUTE_TABLE_ASSOCIATION = aws("ec2", "RouteTableAssociation", "v1beta1")
 SECURITY_GROUP = aws("ec2", "SecurityGroup", "v1beta1")
 SECURITY_GROUP_INGRESS_RULE = aws("ec2", "SecurityGroupIngressRule", "v1beta1")
-SECURITY_GROUP_EGRESS_RULE = aws("ec2", "SecurityGroupEgressRule", "v1beta1")
 
 # IAM
 ROLE = aws("iam", "Role", "v1beta1")
 ROLE_POLICY_ATTACHMENT = aws("iam", "RolePolicyAttachment", "v1beta1")
 POLICY = aws("iam", "Policy", "v1beta1")
-OIDC_PROVIDER = aws("iam", "OpenIDConnectProvider", "v1beta1")
 
 # EKS
 EKS_CLUSTER = aws("eks", "Cluster", "v1beta2")

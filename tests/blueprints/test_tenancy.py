@@ -313,6 +313,21 @@ def test_the_vcluster_gets_provider_configs_from_its_kubeconfig_and_access_insid
     assert admins["spec"]["forProvider"]["manifest"]["roleRef"]["name"] == "cluster-admin"
 
 
+@pytest.mark.parametrize("isolation", TENANTS)
+def test_removing_the_last_admin_revokes_the_access(isolation: str) -> None:
+    running = final(isolation, "claim")
+    assert "admins" in running.observed
+    xr = with_parameters(
+        tenant(isolation, "claim"),
+        access={**TENANTS[isolation]["spec"]["parameters"]["access"], "admins": []},
+    )
+    rsp = RUNNER.run(simulate.request(xr, running.observed, required={"host": [host("claim")]}))
+    desired = simulate.desired_resources(rsp)
+    assert "admins" not in desired  # Crossplane deletes the binding
+    assert not [key for key in desired if key.endswith("-by-admins")]
+    assert "viewers" in desired or "viewers" not in running.observed
+
+
 # -- waiting, refusing -----------------------------------------------------------------------
 
 

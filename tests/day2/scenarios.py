@@ -200,8 +200,12 @@ def _cluster_removal(key: str, before: dict[str, Any], after: dict[str, Any]) ->
 
 
 def _tenant_removal(key: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
-    """A tenant's admins or viewers binding goes when nobody is left in it."""
-    return key in ("admins", "viewers") and not (after.get("access") or {}).get(key)
+    """A tenant's admins or viewers binding goes when nobody is left in it (with its Usages)."""
+    return any(
+        key == binding or (key.startswith("usage-") and key.endswith(f"-by-{binding}"))
+        for binding in ("admins", "viewers")
+        if not (after.get("access") or {}).get(binding)
+    )
 
 
 def _ingress_key(cidr: str) -> str:

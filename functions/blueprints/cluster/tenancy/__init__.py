@@ -30,6 +30,9 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
     if not host.ready or not host.info.provider_config_name or not host.info.endpoint:
         _hold(out, f"waiting for the host Cluster {p.host.cluster_ref.name} to be Ready")
         return
+    # The kit keeps whatever is observed but no longer planned; a binding nobody is listed in
+    # goes, so removing the last admin revokes the access.
+    out.remove_unplanned(lambda key: key in ("admins", "viewers"), "nobody is listed any more")
     if p.isolation == "namespace":
         namespace.compose(xr, out, host)
     else:

@@ -47,8 +47,6 @@ def compose(xr: Composite[ClusterParameters], out: Desired, host: Cluster) -> No
     for key, manifest in isolation_manifests(name, xr.params.quota or Quota()).items():
         out.add(key, kubernetes_object(xr, key, manifest, config), stage=NAMESPACE, after=fenced)
     compose_access(xr, out, host, name, config)
-    # The kit keeps whatever is observed but no longer planned; a role nobody holds goes.
-    out.remove_unplanned(lambda key: key in ("admins", "viewers"), "nobody is listed any more")
     protect_host(xr, out, host, "namespace")
     report(xr, out, host, name)
 

@@ -331,6 +331,25 @@ def test_removing_the_last_admin_revokes_the_access(isolation: str) -> None:
 # -- waiting, refusing -----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("isolation", TENANTS)
+def test_moving_a_running_tenant_to_another_host_is_refused(isolation: str) -> None:
+    running = final(isolation, "claim")
+    other = {
+        **host("claim"),
+        "metadata": {**host("claim")["metadata"], "name": "other"},
+        "spec": {**host("claim")["spec"], "resourceRef": {"name": "other-x7k2p"}},
+    }
+    xr = with_parameters(tenant(isolation, "claim"), host={"clusterRef": {"name": "other"}})
+    req = simulate.request(xr, running.observed, required={"host": [other]})
+    rsp = RUNNER.run(req)
+    (fatal,) = fatal_messages(rsp)
+    assert fatal.startswith(
+        "spec.parameters.host.clusterRef.name: this tenant runs on the XCluster "
+        f"{host('claim')['spec']['resourceRef']['name']}; moving it to Cluster other"
+    )
+    assert rsp.desired == req.desired
+
+
 def test_a_tenant_waits_composing_nothing_until_the_host_is_ready() -> None:
     not_ready = {**host("claim"), "status": {**host("claim")["status"], "conditions": []}}
     rsp = RUNNER.run(simulate.request(TENANTS["namespace"], required={"host": [not_ready]}))

@@ -430,7 +430,9 @@ class ClusterParameters(CommonParameters):
         json_schema_extra=xrd_rules(immutable("isolation")),
     )
     host: Host | None = Field(
-        default=None, description="vcluster and namespace only: the Cluster to run on."
+        default=None,
+        description="vcluster and namespace only: the Cluster to run on. Cannot change.",
+        json_schema_extra=xrd_rules(immutable("host")),
     )
     quota: Quota | None = Field(
         default=None,

@@ -14,6 +14,7 @@ from functions.kit import ComposeError, Composite, Desired
 from ..host import Cluster, find
 from ..parameters import DEDICATED_ONLY, ClusterParameters
 from . import namespace, vcluster
+from .namespace import HOST_USAGE_KEY
 
 HOST_FIELD = "spec.parameters.host.clusterRef.name"
 
@@ -27,6 +28,7 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
         _hold(out, f"waiting for Crossplane to read the host Cluster {p.host.cluster_ref.name}")
         return
     check_host(xr, host)
+    refuse_host_change(xr, host)
     if not host.ready or not host.info.provider_config_name or not host.info.endpoint:
         _hold(out, f"waiting for the host Cluster {p.host.cluster_ref.name} to be Ready")
         return
@@ -83,6 +85,19 @@ def check_host(xr: Composite[ClusterParameters], host: Cluster) -> None:
             HOST_FIELD,
             "the host Cluster has no oidc: tenants sign in through the host's OpenID Connect "
             "identity provider (set spec.parameters.oidc on the host)",
+        )
+
+
+def refuse_host_change(xr: Composite[ClusterParameters], host: Cluster) -> None:
+    """A tenant runs where its namespace is: pointing it at another host would create it there
+    and orphan the namespace, and everything in it, on the first one."""
+    usage = xr.observed.get(HOST_USAGE_KEY)
+    running_on = usage.text("spec", "of", "resourceRef", "name") if usage is not None else None
+    if running_on and host.xr_name and running_on != host.xr_name:
+        raise ComposeError(
+            HOST_FIELD,
+            f"this tenant runs on the XCluster {running_on}; moving it to {host.where} would "
+            "leave its namespace and everything in it behind. Create a new Cluster instead",
         )
 
 

@@ -28,6 +28,7 @@ DEFAULT_REQUEST = {"cpu": "100m", "memory": "128Mi"}
 DEFAULT_LIMIT = {"cpu": "1", "memory": "512Mi"}
 
 
+HOST_USAGE_KEY = "usage-host-by-namespace"
 # Deleting the namespace deletes what is in it; their Objects then find nothing left to delete.
 NAMESPACE_ANY_ORDER = (
     "deleting the namespace deletes the quota, limits, policies and bindings in it"
@@ -166,7 +167,7 @@ def protect_host(xr: Composite[ClusterParameters], out: Desired, host: Cluster, 
     """The host cannot be deleted while this tenant's namespace (the Object `by`) exists."""
     protect_composite(
         out,
-        "usage-host-by-namespace",
+        HOST_USAGE_KEY,
         CompositeRef(host.api_version, "XCluster", host.xr_name),
         by=Used(by, KUBERNETES_OBJECT),
         reason=f"tenant {xr.name} runs in namespace {tenant_namespace(xr)} on it",

@@ -12,9 +12,9 @@ from functions.resources.kinds import KUBERNETES_OBJECT
 from functions.resources.kubernetes import kubernetes_object
 
 from ..host import Cluster
-from ..parameters import ClusterInfo, ClusterParameters, ClusterStatus, Quota
+from ..parameters import ClusterParameters, Quota
 from ..stages import ACCESS, NAMESPACE
-from .objects import binding, subjects, tenant_namespace
+from .objects import binding, report_tenant, subjects, tenant_namespace
 
 # Workloads of a tenant: baseline enforced, restricted reported (audit log and kubectl warnings).
 POD_SECURITY = {
@@ -177,24 +177,14 @@ def protect_host(xr: Composite[ClusterParameters], out: Desired, host: Cluster, 
 
 def report(xr: Composite[ClusterParameters], out: Desired, host: Cluster, namespace: str) -> None:
     ready = out.is_ready("namespace")
-    out.status_model(
-        ClusterStatus(
-            cluster=ClusterInfo(
-                isolation="namespace",
-                name=namespace,
-                namespace=namespace,
-                host=host.xr_name,
-                region=xr.params.region,
-                endpoint=host.info.endpoint,
-            )
-        )
-    )
-    out.condition("HostReady", True, "Available")
-    out.condition(
-        "TenantReady",
-        ready,
-        "Available" if ready else "Creating",
-        "" if ready else "waiting for the namespace on the host",
+    report_tenant(
+        xr,
+        out,
+        host,
+        namespace,
+        endpoint=host.info.endpoint,
+        ready=ready,
+        waiting_for="the namespace on the host",
     )
     # Once the namespace exists, even while its status is missing (a restore): the details come
     # from the host alone, and withholding them would empty the tenant's connection secret.

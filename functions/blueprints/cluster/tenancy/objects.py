@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.kit import Composite, dns_label
+from functions.kit import Composite, Desired, dns_label
 from functions.kit.composite import CLAIM_NAME_LABEL, CLAIM_NAMESPACE_LABEL
 
-from ..parameters import ClusterParameters
+from ..host import Cluster
+from ..parameters import ClusterInfo, ClusterParameters, ClusterStatus
 
 RBAC = "rbac.authorization.k8s.io"
 
@@ -21,6 +22,40 @@ def tenant_namespace(xr: Composite[ClusterParameters]) -> str:
     if CLAIM_NAME_LABEL in xr.labels:
         return dns_label(xr.labels.get(CLAIM_NAMESPACE_LABEL, ""), xr.labels[CLAIM_NAME_LABEL])
     return dns_label(xr.namespace or "", xr.name)
+
+
+def report_tenant(
+    xr: Composite[ClusterParameters],
+    out: Desired,
+    host: Cluster,
+    namespace: str,
+    *,
+    endpoint: str | None,
+    ready: bool,
+    waiting_for: str,
+    provider_config_name: str | None = None,
+) -> None:
+    """status.cluster of a tenant, and its HostReady and TenantReady conditions."""
+    out.status_model(
+        ClusterStatus(
+            cluster=ClusterInfo(
+                isolation=xr.params.isolation,
+                name=namespace,
+                namespace=namespace,
+                host=host.xr_name,
+                region=xr.params.region,
+                endpoint=endpoint,
+                provider_config_name=provider_config_name,
+            )
+        )
+    )
+    out.condition("HostReady", True, "Available")
+    out.condition(
+        "TenantReady",
+        ready,
+        "Available" if ready else "Creating",
+        "" if ready else f"waiting for {waiting_for}",
+    )
 
 
 def subjects(entries: list[str], prefixes: tuple[str, str]) -> list[dict[str, str]]:

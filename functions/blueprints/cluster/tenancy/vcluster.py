@@ -19,10 +19,10 @@ from functions.resources.kubernetes import kubernetes_object
 
 from .. import providers, stages
 from ..host import Cluster
-from ..parameters import ClusterInfo, ClusterParameters, ClusterStatus, Quota
+from ..parameters import ClusterParameters, Quota
 from ..providers import PROVIDER_CONFIG_ANY_ORDER, provider_config_name
 from . import namespace as tenant
-from .objects import binding, subjects, tenant_namespace
+from .objects import binding, report_tenant, subjects, tenant_namespace
 
 CHART = {"name": "vcluster", "repository": "https://charts.loft.sh", "version": "0.36.1"}
 # Its own key: what an XR has composed tells its isolation (see refuse_isolation_change).
@@ -250,26 +250,15 @@ def report(
 ) -> None:
     endpoint = f"https://{hostname}" if hostname else None
     ready_to_deploy = out.is_ready("kubernetes-provider-config")
-    out.status_model(
-        ClusterStatus(
-            cluster=ClusterInfo(
-                isolation="vcluster",
-                name=namespace,
-                namespace=namespace,
-                host=host.xr_name,
-                region=xr.params.region,
-                endpoint=endpoint,
-                provider_config_name=provider_config_name(xr) if ready_to_deploy else None,
-            )
-        )
-    )
-    out.condition("HostReady", True, "Available")
-    ready = ready_to_deploy and out.is_ready("vcluster")
-    out.condition(
-        "TenantReady",
-        ready,
-        "Available" if ready else "Creating",
-        "" if ready else "waiting for the vCluster and its kubeconfig",
+    report_tenant(
+        xr,
+        out,
+        host,
+        namespace,
+        endpoint=endpoint,
+        ready=ready_to_deploy and out.is_ready(RELEASE),
+        waiting_for="the vCluster and its kubeconfig",
+        provider_config_name=provider_config_name(xr) if ready_to_deploy else None,
     )
     reader = xr.observed.get("kubeconfig")
     kubeconfig = reader.connection_details.get(KUBECONFIG_KEY) if reader else None

@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 from functions.kit import Blueprint, CommonParameters, ComposeError, Composite, Desired, Model
 from functions.kit.shapes import DeletionPolicy
 from functions.resources import kms
-from functions.resources.arns import partition, refuse_key_elsewhere
+from functions.resources.arns import bucket_arn, refuse_key_elsewhere
 from functions.resources.kinds import (
     BUCKET,
     BUCKET_ENCRYPTION,
@@ -247,8 +247,7 @@ def compose(xr: Composite[BucketParameters], out: Desired) -> None:
     observed_bucket = xr.observed.get("bucket")
     # A bucket's ARN follows from its name: known even when the observed status is missing.
     arn = (
-        observed_bucket.text("status", "atProvider", "arn")
-        or f"arn:{partition(region)}:s3:::{name}"
+        observed_bucket.text("status", "atProvider", "arn") or bucket_arn(region, name)
         if observed_bucket
         else None
     )
@@ -372,7 +371,7 @@ def lifecycle(xr: Composite[Any], key: str, bucket: str, settings: Lifecycle) ->
 
 
 def tls_policy(xr: Composite[Any], key: str, bucket: str) -> dict[str, Any]:
-    arn = f"arn:{partition(xr.params.region)}:s3:::{bucket}"
+    arn = bucket_arn(xr.params.region, bucket)
     policy = {
         "Version": "2012-10-17",
         "Statement": [

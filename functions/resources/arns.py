@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from functions.kit import ComposeError
-from functions.resources.regions import arn_elsewhere
+from functions.resources.regions import arn_elsewhere, partition
 
 
-def partition(region: str) -> str:
-    """The AWS partition of a region: aws, aws-cn or aws-us-gov."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+def bucket_arn(region: str, bucket: str) -> str:
+    """An S3 bucket's ARN, which follows from its name (bucket ARNs carry no region or account)."""
+    return f"arn:{partition(region)}:s3:::{bucket}"
 
 
 def refuse_key_elsewhere(field: str, key_arn: str, region: str) -> None:

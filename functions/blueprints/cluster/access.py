@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from functions.kit import ComposeError, Composite, short_hash
-from functions.resources.arns import partition
 from functions.resources.kinds import (
     ACCESS_ENTRY,
     ACCESS_POLICY_ASSOCIATION,
     IDENTITY_PROVIDER_CONFIG,
 )
+from functions.resources.regions import partition
 
 from .keys import CLUSTER_KEY
 from .parameters import ClusterParameters, Oidc

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from functions.kit import Composite, Desired, dns_label
-from functions.resources.arns import partition
 from functions.resources.kinds import ROLE, ROLE_POLICY_ATTACHMENT
+from functions.resources.regions import partition
 
 from .parameters import ClusterParameters
 from .stages import ADDONS, CONTROL_PLANE, NODES

@@ -8,12 +8,12 @@ import json
 from typing import Any
 
 from functions.kit import ComposeError, Observed, ProviderConfigRef
-from functions.resources.arns import partition
 from functions.resources.kinds import (
     ACCESS_ENTRY,
     ACCESS_POLICY_ASSOCIATION,
     ROLE,
 )
+from functions.resources.regions import partition
 
 from ..iam import principal_tags
 from ..keys import CLUSTER_KEY

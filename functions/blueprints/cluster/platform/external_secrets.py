@@ -7,7 +7,7 @@ from typing import Any
 
 from functions.kit import Composite
 from functions.kit.composite import CLAIM_NAME_LABEL, CLAIM_NAMESPACE_LABEL
-from functions.resources.arns import partition
+from functions.resources.regions import partition
 
 from .build import OBJECT_ANY_ORDER, Platform
 

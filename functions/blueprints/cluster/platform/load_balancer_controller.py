@@ -9,7 +9,7 @@ from importlib import resources
 from typing import Any
 
 from functions.kit import Composite
-from functions.resources.arns import partition
+from functions.resources.regions import partition
 
 from .build import Platform, release_key
 

@@ -7,7 +7,7 @@ import json
 
 from functions.kit import ComposeError, Composite, Desired
 from functions.resources import kms
-from functions.resources.arns import partition
+from functions.resources.arns import bucket_arn
 from functions.resources.kinds import POD_IDENTITY_ASSOCIATION, POLICY, ROLE, ROLE_POLICY_ATTACHMENT
 
 from ... import bucket as buckets
@@ -99,7 +99,7 @@ def compose_backups(xr: Composite[DatabaseParameters], out: Desired, target: Tar
 
 def backup_policy_document(xr: Composite[DatabaseParameters], bucket: str) -> str:
     """What barman-cloud needs: the bucket's objects, and the key only through S3 for it."""
-    arn = f"arn:{partition(xr.params.region)}:s3:::{bucket}"
+    arn = bucket_arn(xr.params.region, bucket)
     policy = {
         "Version": "2012-10-17",
         "Statement": [

@@ -28,6 +28,7 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from functions import simulate
 from functions.blueprints import BLUEPRINTS
 from functions.kit.blueprint import GROUP, VERSION
+from functions.kit.composite import CLAIM_NAME_LABEL, CLAIM_NAMESPACE_LABEL
 from functions.kit.observed import lookup
 from functions.package_meta import FUNCTION_NAME
 from functions.runner import FunctionRunner
@@ -37,8 +38,6 @@ RENDER_API_VERSION = "render.crossplane.io/v1beta1"
 # crossplane render's stand-in for lastTransitionTime: a real time would be noise.
 CONDITION_TIME = "2024-01-01T00:00:00Z"
 COMPOSITE_LABEL = "crossplane.io/composite"
-CLAIM_NAME_LABEL = "crossplane.io/claim-name"
-CLAIM_NAMESPACE_LABEL = "crossplane.io/claim-namespace"
 COMPOSITION_RESOURCE_NAME = simulate.COMPOSITION_RESOURCE_NAME
 DEFAULT_STEP = "compose"
 # Crossplane reserves these condition types; a function cannot set them on the XR.

@@ -4,6 +4,7 @@ valid against Backstage's released schemas, and render claims the generated XRDs
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import json
 import os
@@ -732,13 +733,8 @@ def test_a_model_field_named_like_a_template_field_is_refused() -> None:
     class Clashing(CommonParameters):
         owner: str = Field(default="me", description="Clashes with the form's owner.")
 
-    clashing = Blueprint(
-        kind="XClash",
-        claim_kind="Clash",
-        description="Clashes.",
-        parameters=Clashing,
-        status=Model,
-        compose=lambda xr, out: None,
+    clashing = dataclasses.replace(
+        WIDGET, kind="XClash", claim_kind="Clash", description="Clashes.", parameters=Clashing
     )
     with pytest.raises(ValueError, match="'owner' clashes"):
         backstage.template(clashing)
@@ -766,13 +762,11 @@ def test_generating_for_another_api_group_uses_it_everywhere(tmp_path: Path) -> 
 
 
 def test_template_syntax_in_a_description_is_written_verbatim() -> None:
-    odd = Blueprint(
+    odd = dataclasses.replace(
+        WIDGET,
         kind="XOdd",
         claim_kind="Odd",
         description="Renders ${{ values.name }} and {% raw %} literally.",
-        parameters=WidgetParameters,
-        status=Model,
-        compose=lambda xr, out: None,
     )
     text = backstage.skeleton_catalog_info(odd)
     values = {"name": "x", "namespace": "team-a", "owner": "group:default/team-a", "mode": "claim"}

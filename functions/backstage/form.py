@@ -4,7 +4,7 @@ and the model's defaults."""
 from __future__ import annotations
 
 import re
-from typing import Any, get_args
+from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
@@ -24,7 +24,7 @@ from functions.backstage.names import (
     slug,
 )
 from functions.kit.blueprint import Blueprint
-from functions.kit.params import CommonParameters
+from functions.kit.params import CommonParameters, model_in
 
 # Form pages, in order; the basics page is titled after the claim kind.
 BASICS, NETWORKING, ACCESS, ADVANCED = "basics", "networking", "access", "advanced"
@@ -79,7 +79,7 @@ def with_factory_defaults(model: type[BaseModel], schema: dict[str, Any]) -> dic
         key, annotation = field.alias or name, field.annotation
         if key not in properties or annotation is None:
             continue
-        nested = _model_in(annotation)
+        nested = model_in(annotation)
         child = properties[key]
         makes_object = nested is not None and child.get("type") == "object"
         if field.default_factory is not None and not makes_object and "default" not in child:
@@ -97,17 +97,6 @@ def with_factory_defaults(model: type[BaseModel], schema: dict[str, Any]) -> dic
     if properties:
         out["properties"] = properties
     return out
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The model a field holds: itself, optional, or as list items."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for argument in get_args(annotation):
-        found = _model_in(argument)
-        if found is not None:
-            return found
-    return None
 
 
 def _is_hidden(blueprint: Blueprint[Any], field: str) -> bool:

@@ -12,8 +12,15 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from functions.kit import Blueprint, CommonParameters, ComposeError, Composite, Desired, Model
-from functions.kit.shapes import DeletionPolicy
+from functions.kit import (
+    Blueprint,
+    CommonParameters,
+    ComposeError,
+    Composite,
+    DeletionPolicy,
+    Desired,
+    Model,
+)
 from functions.resources import kms
 from functions.resources.arns import bucket_arn, refuse_key_elsewhere
 from functions.resources.kinds import (
@@ -25,7 +32,7 @@ from functions.resources.kinds import (
     BUCKET_PUBLIC_ACCESS_BLOCK,
     BUCKET_VERSIONING,
 )
-from functions.resources.names import unique_base
+from functions.resources.names import kept_external_name, unique_base
 
 
 class Encryption(Model):
@@ -98,7 +105,6 @@ class BucketStatus(Model):
     bucket: BucketInfo | None = None
 
 
-EXTERNAL_NAME = "crossplane.io/external-name"
 BUCKET_NAME_MIN, BUCKET_NAME_MAX = 3, 63
 RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3")
@@ -107,13 +113,7 @@ RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3")
 def bucket_name(xr: Composite[Any]) -> str:
     """The S3 bucket's name: world-visible, unique per XR, and the one it was created with once it
     exists (a bucket cannot be renamed)."""
-    observed = xr.observed.get("bucket")
-    if observed is not None:
-        annotations = observed.get("metadata", "annotations") or {}
-        name = annotations.get(EXTERNAL_NAME) if isinstance(annotations, dict) else None
-        if isinstance(name, str) and name:
-            return name
-    return unique_base(xr, BUCKET_NAME_MAX)
+    return kept_external_name(xr, "bucket", unique_base(xr, BUCKET_NAME_MAX))
 
 
 def bucket_name_problem(name: str) -> str | None:

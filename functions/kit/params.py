@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic.alias_generators import to_camel
@@ -203,3 +203,14 @@ def did_you_mean(word: str, choices: Any) -> str:
         return ""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]}?" if close else ""
+
+
+def model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds: `Model`, `Model | None` or `list[Model]`; None for other types."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = model_in(argument)
+        if found is not None:
+            return found
+    return None

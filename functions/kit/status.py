@@ -7,11 +7,11 @@ them (`read_status(ClusterStatus, other_xr["status"])`), never as hand-typed cam
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, get_args
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
-from functions.kit.params import Model
+from functions.kit.params import Model, model_in
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -80,21 +80,10 @@ def _known_only(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, An
         if key not in data:
             continue
         value = data[key]
-        nested = _model_in(field.annotation)
+        nested = model_in(field.annotation)
         if nested is not None and isinstance(value, Mapping):
             value = _known_only(nested, value)
         elif nested is not None and isinstance(value, list):
             value = [_known_only(nested, v) if isinstance(v, Mapping) else v for v in value]
         known[key] = value
     return known
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The model inside `Model`, `Model | None` or `list[Model]`, if any."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None

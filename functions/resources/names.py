@@ -17,6 +17,18 @@ from typing import Any
 
 from functions.kit import Composite, dns_label, short_hash
 
+# The annotation holding a managed resource's external name: its AWS name, for the kinds named
+# by it (NameAsIdentifier and friends), or the id the provider reads back.
+EXTERNAL_NAME = "crossplane.io/external-name"
+
+
+def kept_external_name(xr: Composite[Any], key: str, new_name: str) -> str:
+    """The AWS name of the resource composed as `key`: the one it has once it exists (it cannot
+    be renamed), else `new_name`."""
+    observed = xr.observed.get(key)
+    name = observed.text("metadata", "annotations", EXTERNAL_NAME) if observed is not None else None
+    return name or new_name
+
 
 def unique_base(xr: Composite[Any], max_len: int = 63) -> str:
     """A DNS-label name for this XR, unique per namespace and name, at most `max_len` long."""

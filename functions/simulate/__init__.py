@@ -9,6 +9,7 @@ Used by `paved render --until-ready`, the tests' reconcile replays and the bench
 """
 
 from functions.kit.observed import lookup
+from functions.resources.names import EXTERNAL_NAME
 from functions.simulate.claims import (
     SecretRef,
     as_xr,
@@ -18,7 +19,6 @@ from functions.simulate.claims import (
 )
 from functions.simulate.providers import (
     ACCOUNT_ID,
-    EXTERNAL_NAME,
     FAKES,
     NAMED_BY_EXTERNAL_NAME,
     TRANSITION_TIME,
@@ -26,6 +26,7 @@ from functions.simulate.providers import (
     fake_id,
     kind_of,
     observe,
+    observe_all,
 )
 from functions.simulate.replay import (
     ControlPlane,
@@ -72,6 +73,7 @@ __all__ = [
     "kind_of",
     "lookup",
     "observe",
+    "observe_all",
     "replay",
     "replay_claim",
     "request",

@@ -25,10 +25,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from functions.kit.composite import CLAIM_NAME_LABEL, CLAIM_NAMESPACE_LABEL
 from functions.kit.names import short_hash
-
-CLAIM_NAME_LABEL = "crossplane.io/claim-name"
-CLAIM_NAMESPACE_LABEL = "crossplane.io/claim-namespace"
 
 # xcrd.CompositeResourceClaimSpecProps + CompositeResourceSpecProps(LegacyCluster) minus
 # xcrd.PropagateSpecProps (compositionRef, compositionSelector, compositionUpdatePolicy,

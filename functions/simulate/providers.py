@@ -15,10 +15,10 @@ from typing import Any
 from functions.kit.names import short_hash
 from functions.kit.shapes import Kind
 from functions.resources import kinds
+from functions.resources.names import EXTERNAL_NAME
 from functions.simulate.claims import uid
 from functions.simulate.requests import COMPOSITION_RESOURCE_NAME, ObservedResource
 
-EXTERNAL_NAME = "crossplane.io/external-name"
 TRANSITION_TIME = "2026-01-01T00:00:00Z"
 ACCOUNT_ID = "123456789012"
 
@@ -39,8 +39,7 @@ def _bucket(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any], dict
 
 
 def _kms_key(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any], dict[str, bytes]]:
-    region = r["spec"]["forProvider"].get("region", "us-east-1")
-    return {"arn": _arn("kms", region, f"key/{external_name}"), "keyId": external_name}, {}
+    return {"arn": _arn("kms", _region(r), f"key/{external_name}"), "keyId": external_name}, {}
 
 
 def _region(r: dict[str, Any]) -> str:
@@ -83,7 +82,7 @@ def _db_instance(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any],
     }
     key_ref = for_provider.get("kmsKeyIdRef")
     if key_ref:  # resolved like the provider does, to the ARN the Key fake gives that Key
-        key_id = fake_id("id", metadata.get("namespace", ""), key_ref["name"])
+        key_id = _ref_id("id", r, key_ref)
         computed["kmsKeyId"] = _arn("kms", region, f"key/{key_id}")
     details = {
         "endpoint": f"{address}:{port}".encode(),
@@ -117,9 +116,7 @@ def _db_parameter_group(
 def _security_group(
     r: dict[str, Any], external_name: str
 ) -> tuple[dict[str, Any], dict[str, bytes]]:
-    group_id = fake_id(
-        "sg", r["metadata"].get("namespace", ""), r["metadata"].get("name", external_name)
-    )
+    group_id = _named_id("sg", r)
     return {
         "id": group_id,
         "arn": _arn("ec2", _region(r), f"security-group/{group_id}"),
@@ -132,9 +129,7 @@ def _security_group(
 def _security_group_ingress_rule(
     r: dict[str, Any], external_name: str
 ) -> tuple[dict[str, Any], dict[str, bytes]]:
-    rule_id = fake_id(
-        "sgr", r["metadata"].get("namespace", ""), r["metadata"].get("name", external_name)
-    )
+    rule_id = _named_id("sgr", r)
     return {
         "id": rule_id,
         "securityGroupRuleId": rule_id,
@@ -369,6 +364,11 @@ def observe(key: str, desired: dict[str, Any], *, ready: bool = True) -> Observe
     if status:
         resource["status"] = status
     return ObservedResource(resource, details)
+
+
+def observe_all(desired: dict[str, dict[str, Any]]) -> dict[str, ObservedResource]:
+    """What Crossplane would observe once the provider has created every one of `desired`."""
+    return {key: observe(key, resource) for key, resource in desired.items()}
 
 
 def _conditions(ready: bool) -> list[dict[str, str]]:

@@ -35,7 +35,7 @@ from functions.simulate.claims import (
     published,
     xr_secret_ref,
 )
-from functions.simulate.providers import TRANSITION_TIME, observe
+from functions.simulate.providers import TRANSITION_TIME, observe_all
 from functions.simulate.requests import (
     ObservedResource,
     desired_resources,
@@ -229,7 +229,7 @@ class ControlPlane:
                 for field_ in ("name", "namespace"):
                     if kept.get(field_):
                         metadata[field_] = kept[field_]
-        self.observed = {key: observe(key, resource) for key, resource in desired.items()}
+        self.observed = observe_all(desired)
         self._record_resource_refs(desired)
         for resource in desired.values():
             if resource.get("apiVersion") == "v1" and resource.get("kind") == "Secret":

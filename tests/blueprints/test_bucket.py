@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from support.compose import (
+    assert_bad_parameters,
     assert_fatal,
     documents,
     fatal_messages,
@@ -15,6 +16,7 @@ from support.compose import (
     replay,
     run,
     status,
+    waiting_for,
     with_parameters,
 )
 from support.golden import assert_golden
@@ -34,7 +36,7 @@ def test_first_reconcile_composes_the_key_and_bucket_and_waits_for_the_bucket(mo
         ["bucket", "kms-key"] if mode == "claim" else ["bucket", "connection-secret", "kms-key"]
     )
     assert rsp.desired.composite.ready == fnv1.READY_FALSE
-    waiting = {w["resource"]: w["reason"] for w in status(rsp)["progress"]["waitingFor"]}
+    waiting = waiting_for(rsp)
     assert waiting["encryption"] == "waiting for bucket, kms-key"
     assert waiting["bucket"] == "being created"
     assert_golden(f"bucket/{mode}-first-reconcile.yaml", documents(rsp))
@@ -270,9 +272,7 @@ class TestOptions:
 def test_bad_input_is_a_fatal_result_naming_the_field(
     parameters: dict[str, Any], message: str
 ) -> None:
-    xr = with_parameters(XR, **parameters)
-    xr["spec"]["parameters"] = {k: v for k, v in xr["spec"]["parameters"].items() if v is not None}
-    assert_fatal(xr, message)
+    assert_bad_parameters(XR, parameters, message)
 
 
 def test_missing_parameters_name_the_required_field() -> None:

@@ -8,8 +8,17 @@ import copy
 from typing import Any
 
 import pytest
-from support import provider_facts
-from support.compose import fatal_messages, load_xr, namespaced, replay, run, with_parameters
+from support.compose import (
+    composed,
+    fatal_messages,
+    load_xr,
+    namespaced,
+    run,
+    settled,
+    with_parameters,
+)
+from support.oracle import facts_available, misplaced_external_names
+from support.transitions import forced_replacements
 
 from functions import simulate
 
@@ -18,15 +27,6 @@ XR = load_xr("bucket/xr.yaml")
 MODES = {"claim": CLAIM, "namespaced": XR}
 EXTERNAL_NAME = "crossplane.io/external-name"
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-
-
-def settled(xr: dict[str, Any]) -> dict[str, simulate.ObservedResource]:
-    final = replay(xr)[-1]
-    return {key: simulate.observe(key, resource) for key, resource in final.desired.items()}
-
-
-def composed(xr: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return simulate.desired_resources(replay(xr)[-1].response)
 
 
 def bucket_name(resources: dict[str, dict[str, Any]]) -> str:
@@ -76,14 +76,10 @@ def test_an_existing_bucket_is_never_refused_for_its_name() -> None:
     assert not fatal_messages(run(xr, observed))
 
 
-@pytest.mark.skipif(not provider_facts.available(), reason="needs ../shared/provider-facts")
+@pytest.mark.skipif(not facts_available(), reason="needs ../shared/provider-facts")
 @pytest.mark.parametrize("mode", MODES)
 def test_every_external_name_is_set_exactly_where_the_provider_expects_one(mode: str) -> None:
-    for key, resource in composed(MODES[mode]).items():
-        if provider_facts.kind_facts(resource) is None:
-            continue  # Secret, Usage
-        annotated = EXTERNAL_NAME in resource["metadata"].get("annotations", {})
-        assert annotated == provider_facts.sets_external_name(resource), key
+    assert misplaced_external_names(composed(MODES[mode])) == []
 
 
 # -- the key ------------------------------------------------------------------------------------
@@ -147,7 +143,7 @@ CHANGES: dict[str, tuple[dict[str, Any], set[str] | str]] = {
 }
 
 
-@pytest.mark.skipif(not provider_facts.available(), reason="needs ../shared/provider-facts")
+@pytest.mark.skipif(not facts_available(), reason="needs ../shared/provider-facts")
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("change", CHANGES)
 def test_every_change_is_applied_safely_or_refused_naming_the_field(mode: str, change: str) -> None:
@@ -164,13 +160,7 @@ def test_every_change_is_applied_safely_or_refused_naming_the_field(mode: str, c
     assert not fatal_messages(rsp)
     desired = simulate.desired_resources(rsp)
     assert set(observed) - set(desired) == expected
-    for key, resource in desired.items():
-        if key not in observed:
-            continue
-        for path in provider_facts.immutable_fields(resource):
-            before = provider_facts.field_value(observed[key].resource, path)
-            after = provider_facts.field_value(resource, path)
-            assert before is None or after is None or before == after, (key, path)
+    assert forced_replacements(observed, desired) == []
 
 
 def test_an_odd_arn_is_unknown_not_a_crash() -> None:

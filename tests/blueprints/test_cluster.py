@@ -10,11 +10,13 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from support.compose import (
     RUNNER,
     assert_fatal,
+    composed,
     documents,
     fatal_messages,
     load_xr,
     run,
     status,
+    waiting_for,
     with_parameters,
 )
 from support.crds import CRDS_DIR, crds_available, validate
@@ -38,10 +40,6 @@ def _rounds(mode: str) -> tuple[simulate.Round, ...]:
 
 def _final(mode: str) -> fnv1.RunFunctionResponse:
     return _rounds(mode)[-1].response
-
-
-def _composed(xr: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return simulate.desired_resources(simulate.replay(RUNNER.run, xr)[-1].response)
 
 
 def _first_round(mode: str) -> dict[str, int]:
@@ -80,7 +78,7 @@ def test_first_reconcile_composes_network_iam_and_key_only(mode: str) -> None:
         "Secret",
     }
     assert rsp.desired.composite.ready == fnv1.READY_FALSE
-    waiting = {w["resource"]: w["reason"] for w in status(rsp)["progress"]["waitingFor"]}
+    waiting = waiting_for(rsp)
     assert waiting["eks-cluster"].startswith("waiting for vpc, internet-gateway")
     assert waiting["vpc"] == "being created"
     assert_golden(f"cluster/{mode}-first-reconcile.yaml", documents(rsp))
@@ -370,9 +368,7 @@ def test_a_gated_resource_not_yet_observed_waits() -> None:
     second = _rounds("claim")[1]
     assert "eks-cluster" in second.response.desired.resources
     assert "nodes-general" not in second.response.desired.resources
-    waiting = {
-        w["resource"]: w["reason"] for w in status(second.response)["progress"]["waitingFor"]
-    }
+    waiting = waiting_for(second.response)
     assert waiting["nodes-general"] == "waiting for eks-cluster, addon-vpc-cni, addon-kube-proxy"
 
 
@@ -602,7 +598,7 @@ class TestNodePools:
     def test_one_default_pool_when_none_is_given(self) -> None:
         parameters = {k: v for k, v in XR["spec"]["parameters"].items() if k != "nodePools"}
         xr = {**XR, "spec": {"parameters": parameters}}
-        keys = [k for k in _composed(xr) if k.startswith("nodes-")]
+        keys = [k for k in composed(xr) if k.startswith("nodes-")]
         assert keys == ["nodes-default"]
 
 
@@ -636,7 +632,7 @@ class TestAccess:
             "groupsPrefix": "oidc:",
         }
         parameters = {k: v for k, v in XR["spec"]["parameters"].items() if k != "oidc"}
-        assert "oidc-identity-provider" not in _composed({**XR, "spec": {"parameters": parameters}})
+        assert "oidc-identity-provider" not in composed({**XR, "spec": {"parameters": parameters}})
 
 
 class TestAddons:

@@ -9,14 +9,17 @@ import pytest
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from support.compose import (
     RUNNER,
-    assert_fatal,
+    assert_bad_parameters,
+    composed,
     documents,
     fatal_messages,
     load_xr,
     namespaced,
     replay,
     run,
+    settled,
     status,
+    waiting_for,
     with_parameters,
 )
 from support.crds import crds_available, validate
@@ -31,10 +34,8 @@ from support.database import (
     REQUIRED,
     REQUIRED_CLAIM,
     cluster,
-    composed,
     engine,
     for_provider,
-    settled,
 )
 from support.golden import assert_golden
 
@@ -71,7 +72,7 @@ def test_first_reconcile_composes_what_needs_nothing_and_waits_for_the_rest() ->
         "subnet-group",
     ]
     assert rsp.desired.composite.ready == fnv1.READY_FALSE
-    waiting = {w["resource"]: w["reason"] for w in status(rsp)["progress"]["waitingFor"]}
+    waiting = waiting_for(rsp)
     assert (
         waiting["instance"]
         == "waiting for subnet-group, security-group, parameter-group-postgres16, kms-key"
@@ -573,9 +574,7 @@ EXPLICIT = POSTGRES["spec"]["parameters"]["network"]
 def test_bad_input_is_a_fatal_result_naming_the_field(
     parameters: dict[str, Any], message: str
 ) -> None:
-    xr = with_parameters(POSTGRES, **parameters)
-    xr["spec"]["parameters"] = {k: v for k, v in xr["spec"]["parameters"].items() if v is not None}
-    assert_fatal(xr, message)
+    assert_bad_parameters(POSTGRES, parameters, message)
 
 
 # -- the encryption key outlives everything it encrypts -----------------------------------------
@@ -608,7 +607,7 @@ def test_the_key_is_held_back_while_the_instance_exists(mode: str) -> None:
 
 def test_the_key_usage_waits_for_both_sides() -> None:
     first = run(POSTGRES)
-    waiting = {w["resource"]: w["reason"] for w in status(first)["progress"]["waitingFor"]}
+    waiting = waiting_for(first)
     assert waiting["usage-kms-key-by-instance"] == "waiting for kms-key, instance"
 
 

@@ -9,17 +9,18 @@ from typing import Any
 
 import pytest
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
-from support import provider_facts
-from support.compose import RUNNER, fatal_messages, namespaced, run, status, with_parameters
-from support.database import (
-    MYSQL,
-    ON_CLUSTER,
-    POSTGRES,
-    REQUIRED,
-    cluster,
-    engine,
+from support.compose import (
+    fatal_messages,
+    namespaced,
+    refusal,
+    run,
     settled,
+    status,
+    with_parameters,
 )
+from support.database import MYSQL, ON_CLUSTER, POSTGRES, REQUIRED, cluster, engine
+from support.oracle import facts_available, facts_of, field_value
+from support.transitions import reconcile_until_settled, without_status
 
 from functions import simulate
 
@@ -33,32 +34,9 @@ def in_mode(xr: dict[str, Any], mode: str) -> dict[str, Any]:
     return xr if mode == "claim" or xr["metadata"].get("namespace") else namespaced(xr)
 
 
-def without_status(
-    observed: dict[str, simulate.ObservedResource], *keys: str
-) -> dict[str, simulate.ObservedResource]:
-    """`observed` as after a restore or an adoption: these resources have no status at all."""
-    stripped = copy.deepcopy(observed)
-    for key in keys or list(stripped):
-        stripped[key].resource.pop("status", None)
-    return stripped
-
-
-def refused_over(
-    observed: dict[str, simulate.ObservedResource], changed: dict[str, Any], required: Any = None
-) -> str:
-    """Compose `changed` over `observed`: one FATAL result, the desired state untouched."""
-    req = simulate.request(changed, observed, required=required)
-    req.desired.resources["from-an-earlier-step"].resource.update(
-        {"apiVersion": "v1", "kind": "ConfigMap"}
-    )
-    rsp = RUNNER.run(req)
-    (fatal,) = fatal_messages(rsp)
-    assert rsp.desired == req.desired, "a refused change must not change the desired state"
-    return fatal
-
-
 def refused(xr: dict[str, Any], changed: dict[str, Any], required: Any = None) -> str:
-    return refused_over(settled(xr, required), changed, required)
+    """The FATAL a change to the running `xr` gets."""
+    return refusal(changed, settled(xr, required), required=required)
 
 
 def desired_after(
@@ -67,10 +45,6 @@ def desired_after(
     rsp = run(xr, observed, required=required)
     assert not fatal_messages(rsp)
     return simulate.desired_resources(rsp)
-
-
-def observe_all(desired: dict[str, dict[str, Any]]) -> dict[str, simulate.ObservedResource]:
-    return {key: simulate.observe(key, resource) for key, resource in desired.items()}
 
 
 # -- refused: RDS would replace the database or refuse for ever ---------------------------------
@@ -142,7 +116,7 @@ def test_removing_or_changing_a_given_key_is_refused(mode: str) -> None:
 
 def test_moving_the_database_to_another_vpc_is_refused() -> None:
     moved = {"cluster": [cluster(vpcId="vpc-0ffffffffffffffff")]}
-    fatal = refused_over(settled(ON_CLUSTER, REQUIRED), ON_CLUSTER, moved)
+    fatal = refusal(ON_CLUSTER, settled(ON_CLUSTER, REQUIRED), required=moved)
     assert fatal.startswith(
         "spec.parameters.network: the database is in vpc-0c1a2b3c4d5e6f708; "
         "moving it to vpc-0ffffffffffffffff"
@@ -185,8 +159,8 @@ MISSING_STATUS_CASES = {
 def test_refusals_hold_without_the_providers_status(mode: str, case: str) -> None:
     change, stripped, expected = MISSING_STATUS_CASES[case]
     xr = in_mode(POSTGRES, mode)
-    observed = without_status(settled(xr), *stripped)
-    assert refused_over(observed, change(xr)).startswith(expected)
+    observed = without_status(settled(xr), *stripped, conditions=False)
+    assert refusal(change(xr), observed).startswith(expected)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -194,16 +168,18 @@ def test_removing_a_given_key_is_refused_without_the_providers_status(mode: str)
     xr = with_parameters(in_mode(POSTGRES, mode), kmsKeyArn=KEY_ARN)
     without_key = copy.deepcopy(xr)
     del without_key["spec"]["parameters"]["kmsKeyArn"]
-    observed = without_status(settled(xr))
-    assert refused_over(observed, without_key).startswith(
+    observed = without_status(settled(xr), conditions=False)
+    assert refusal(without_key, observed).startswith(
         f"spec.parameters.kmsKeyArn: the database is encrypted with {KEY_ARN}"
     )
 
 
 def test_a_vpc_move_is_refused_without_the_providers_status() -> None:
     moved = {"cluster": [cluster(vpcId="vpc-0ffffffffffffffff")]}
-    observed = without_status(settled(ON_CLUSTER, REQUIRED), "security-group", "instance")
-    assert refused_over(observed, ON_CLUSTER, moved).startswith(
+    observed = without_status(
+        settled(ON_CLUSTER, REQUIRED), "security-group", "instance", conditions=False
+    )
+    assert refusal(ON_CLUSTER, observed, required=moved).startswith(
         "spec.parameters.network: the database is in vpc-0c1a2b3c4d5e6f708"
     )
 
@@ -222,7 +198,7 @@ def test_the_steady_state_without_any_status_composes_the_same_spec(
     xr: dict[str, Any], required: Any
 ) -> None:
     steady = settled(xr, required)
-    desired = desired_after(xr, without_status(steady), required)
+    desired = desired_after(xr, without_status(steady, conditions=False), required)
 
     assert set(desired) == set(steady)
     for key, resource in desired.items():
@@ -287,7 +263,7 @@ def test_a_major_upgrade_moves_the_instance_to_a_new_group_then_drops_the_old_on
     assert "allowMajorVersionUpgrade" not in instance
 
     # 2. Once it is Ready, the instance moves to 17 and to the new group, with consent.
-    second = desired_after(upgraded, observe_all(first))
+    second = desired_after(upgraded, simulate.observe_all(first))
     instance = second["instance"]["spec"]["forProvider"]
     assert (instance["engineVersion"], instance["parameterGroupName"]) == ("17", new_group)
     assert instance["allowMajorVersionUpgrade"] is True
@@ -295,14 +271,14 @@ def test_a_major_upgrade_moves_the_instance_to_a_new_group_then_drops_the_old_on
     assert "parameter-group-postgres16" in second
 
     # A deferred upgrade: asked for, not running yet. Consent stays until it runs.
-    pending = observe_all(second)
+    pending = simulate.observe_all(second)
     pending["instance"].resource["status"]["atProvider"]["engineVersionActual"] = "16.4"
     assert desired_after(upgraded, pending)["instance"]["spec"]["forProvider"][
         "allowMajorVersionUpgrade"
     ]
 
     # 3. Observed on the new group (the provider reports it): the old group goes.
-    third = desired_after(upgraded, observe_all(second))
+    third = desired_after(upgraded, simulate.observe_all(second))
     assert "parameter-group-postgres16" not in third
     assert third["instance"]["spec"]["forProvider"]["parameterGroupName"] == new_group
     assert "allowMajorVersionUpgrade" not in third["instance"]["spec"]["forProvider"]
@@ -311,8 +287,8 @@ def test_a_major_upgrade_moves_the_instance_to_a_new_group_then_drops_the_old_on
 def test_the_old_group_is_kept_while_the_instance_reports_nothing() -> None:
     upgraded = with_parameters(POSTGRES, version="17")
     first = desired_after(upgraded, settled(POSTGRES))
-    second = desired_after(upgraded, observe_all(first))
-    observed = without_status(observe_all(second), "instance")
+    second = desired_after(upgraded, simulate.observe_all(first))
+    observed = without_status(simulate.observe_all(second), "instance", conditions=False)
     assert "parameter-group-postgres16" in desired_after(upgraded, observed)
 
 
@@ -364,25 +340,7 @@ CHANGES: dict[str, tuple[dict[str, Any], str | None]] = {
 }
 
 
-def _immutables_kept(
-    observed: dict[str, simulate.ObservedResource], desired: dict[str, dict[str, Any]]
-) -> list[str]:
-    changed = []
-    for key, resource in desired.items():
-        if key not in observed:
-            continue
-        before = observed[key].resource
-        for path in provider_facts.immutable_fields(resource):
-            old, new = (
-                provider_facts.field_value(before, path),
-                provider_facts.field_value(resource, path),
-            )
-            if old is not None and new is not None and old != new:
-                changed.append(f"{key} {path}: {old!r} -> {new!r}")
-    return changed
-
-
-@pytest.mark.skipif(not provider_facts.available(), reason="needs ../shared/provider-facts")
+@pytest.mark.skipif(not facts_available(), reason="needs ../shared/provider-facts")
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("change", CHANGES)
 def test_every_change_is_applied_safely_or_refused_naming_the_field(mode: str, change: str) -> None:
@@ -392,24 +350,14 @@ def test_every_change_is_applied_safely_or_refused_naming_the_field(mode: str, c
     observed = settled(xr)
 
     if refused_field is not None:
-        assert refused_over(observed, changed).startswith(refused_field + ":")
+        assert refusal(changed, observed).startswith(refused_field + ":")
         return
-    # Applied: reconcile until it settles, checking every step.
-    for _ in range(5):
-        rsp = run(changed, observed)
-        assert not fatal_messages(rsp)
-        desired = simulate.desired_resources(rsp)
-        assert _immutables_kept(observed, desired) == []
-        dropped = set(observed) - set(desired)
+    rsp = reconcile_until_settled(
+        lambda observed: run(changed, observed),
+        observed,
         # Only what the change removes explicitly goes: a revoked CIDR's rule, a left-behind group.
-        assert all(k.startswith(("ingress-", "parameter-group-")) for k in dropped), dropped
-        if all(key in observed for key in desired) and all(
-            desired[key].get("spec") == observed[key].resource.get("spec") for key in desired
-        ):
-            break
-        observed = observe_all(desired)
-    else:
-        pytest.fail("the change never settled")
+        may_drop=lambda key: key.startswith(("ingress-", "parameter-group-")),
+    )
     assert status(rsp)["progress"]["waitingFor"] == []
 
 
@@ -451,13 +399,14 @@ def _immutable_cases() -> list[tuple[str, str, str]]:
         ("given-key", with_parameters(POSTGRES, kmsKeyArn=KEY_ARN)),
     ):
         for key, observed in settled(xr).items():
-            for path in provider_facts.immutable_fields(observed.resource):
-                if provider_facts.field_value(observed.resource, path) is not None:
+            facts = facts_of(observed.resource)
+            for path in facts.unconditionally_immutable if facts else ():
+                if field_value(observed.resource, path) is not None:
                     cases.append((example, key, path))
     return cases
 
 
-@pytest.mark.skipif(not provider_facts.available(), reason="needs ../shared/provider-facts")
+@pytest.mark.skipif(not facts_available(), reason="needs ../shared/provider-facts")
 @pytest.mark.parametrize(("example", "key", "path"), _immutable_cases())
 def test_an_immutable_field_created_otherwise_is_kept_or_refused(
     example: str, key: str, path: str
@@ -467,7 +416,7 @@ def test_an_immutable_field_created_otherwise_is_kept_or_refused(
     provider would refuse for ever."""
     xr = POSTGRES if example == "claim" else with_parameters(POSTGRES, kmsKeyArn=KEY_ARN)
     observed = copy.deepcopy(settled(xr))
-    created = _other(provider_facts.field_value(observed[key].resource, path))
+    created = _other(field_value(observed[key].resource, path))
     _set(observed[key].resource, path, created)
     rsp = run(xr, observed)
     fatal = fatal_messages(rsp)
@@ -476,7 +425,7 @@ def test_an_immutable_field_created_otherwise_is_kept_or_refused(
         assert message.startswith("spec.parameters"), message
         return
     desired = simulate.desired_resources(rsp)[key]
-    assert provider_facts.field_value(desired, path) == created
+    assert field_value(desired, path) == created
 
 
 # -- odd observed values never crash a compose --------------------------------------------------

@@ -8,16 +8,9 @@ import re
 from typing import Any
 
 import pytest
-from support import provider_facts
-from support.compose import namespaced, run, status, with_parameters
-from support.database import (
-    EXAMPLES,
-    ON_CLUSTER,
-    POSTGRES,
-    REQUIRED,
-    composed,
-    settled,
-)
+from support.compose import composed, namespaced, run, settled, status, with_parameters
+from support.database import EXAMPLES, ON_CLUSTER, POSTGRES, REQUIRED
+from support.oracle import facts_available, misplaced_external_names
 
 from functions import simulate
 
@@ -95,18 +88,11 @@ def test_the_instance_is_named_by_its_identifier_never_by_its_external_name(exam
     assert status(rsp)["database"]["identifier"] == identifier
 
 
-@pytest.mark.skipif(not provider_facts.available(), reason="needs ../shared/provider-facts")
+@pytest.mark.skipif(not facts_available(), reason="needs ../shared/provider-facts")
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_every_external_name_is_set_exactly_where_the_provider_expects_one(example: str) -> None:
     xr, required = EXAMPLES[example]
-    for key, resource in composed(xr, required).items():
-        if provider_facts.kind_facts(resource) is None:
-            continue  # Secret, Usage: no provider
-        annotated = EXTERNAL_NAME in resource["metadata"].get("annotations", {})
-        assert annotated == provider_facts.sets_external_name(resource), (
-            key,
-            provider_facts.external_name_kind(resource),
-        )
+    assert misplaced_external_names(composed(xr, required)) == []
 
 
 @pytest.mark.parametrize(

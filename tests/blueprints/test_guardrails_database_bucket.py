@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from server.serving import serving
 from support.compose import assert_fatal, fatal_messages, load_xr, namespaced, run, with_parameters
 from support.database import POSTGRES
@@ -152,32 +151,28 @@ BUCKET_ACCEPTED: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("case", DATABASE_REFUSED)
-def test_database_input_aws_would_refuse_is_refused(mode: str, case: str) -> None:
-    parameters, message = DATABASE_REFUSED[case]
-    assert_fatal(with_parameters(in_mode(POSTGRES, mode), **parameters), message)
+# (the XR, its table) by blueprint.
+XRS = {"database": POSTGRES, "bucket": BUCKET}
+REFUSED = {"database": DATABASE_REFUSED, "bucket": BUCKET_REFUSED}
+ACCEPTED = {"database": DATABASE_ACCEPTED, "bucket": BUCKET_ACCEPTED}
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("case", DATABASE_ACCEPTED)
-def test_database_input_aws_accepts_is_composed(mode: str, case: str) -> None:
-    rsp = run(with_parameters(in_mode(POSTGRES, mode), **DATABASE_ACCEPTED[case]))
-    assert not fatal_messages(rsp)
-    assert rsp.desired.resources
+@pytest.mark.parametrize(
+    ("blueprint", "case"), [(b, case) for b, table in REFUSED.items() for case in table]
+)
+def test_input_aws_would_refuse_is_refused(mode: str, blueprint: str, case: str) -> None:
+    parameters, message = REFUSED[blueprint][case]
+    assert_fatal(with_parameters(in_mode(XRS[blueprint], mode), **parameters), message)
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("case", BUCKET_REFUSED)
-def test_bucket_input_aws_would_refuse_is_refused(mode: str, case: str) -> None:
-    parameters, message = BUCKET_REFUSED[case]
-    assert_fatal(with_parameters(in_mode(BUCKET, mode), **parameters), message)
-
-
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("case", BUCKET_ACCEPTED)
-def test_bucket_input_aws_accepts_is_composed(mode: str, case: str) -> None:
-    rsp = run(with_parameters(in_mode(BUCKET, mode), **BUCKET_ACCEPTED[case]))
+@pytest.mark.parametrize(
+    ("blueprint", "case"), [(b, case) for b, table in ACCEPTED.items() for case in table]
+)
+def test_input_aws_accepts_is_composed(mode: str, blueprint: str, case: str) -> None:
+    parameters = ACCEPTED[blueprint][case]
+    rsp = run(with_parameters(in_mode(XRS[blueprint], mode), **parameters))
     assert not fatal_messages(rsp)
     assert rsp.desired.resources
 
@@ -248,7 +243,7 @@ def test_a_sample_of_guardrails_over_real_grpc() -> None:
         stub = served.v1(channel)
         for message, xr in samples.items():
             rsp = stub.RunFunction(simulate.request(xr), timeout=10)
-            fatal = [r.message for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
+            fatal = fatal_messages(rsp)
             assert len(fatal) == 1 and fatal[0].startswith(message), fatal
         assert served.stop() == 0
 

@@ -14,7 +14,16 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
-from support.compose import EXAMPLES, RUNNER, assert_fatal, load_xr, run, status, with_parameters
+from support.compose import (
+    EXAMPLES,
+    RUNNER,
+    assert_fatal,
+    load_xr,
+    run,
+    status,
+    waiting_for,
+    with_parameters,
+)
 from support.crds import CRDS_DIR, crds_available, validate
 from support.golden import assert_golden
 from support.platform import (
@@ -420,7 +429,7 @@ def test_nothing_is_deployed_before_the_cluster_is_ready(mode: str) -> None:
 
 def test_progress_covers_every_release_while_waiting() -> None:
     rsp = _rounds("claim")[3].response
-    waiting = {w["resource"]: w["reason"] for w in status(rsp)["progress"]["waitingFor"]}
+    waiting = waiting_for(rsp)
     for key in _releases(_final("claim")):
         assert waiting[key].startswith("waiting for"), key
     condition = next(c for c in rsp.conditions if c.type == "PlatformReady")
@@ -682,7 +691,7 @@ def test_moving_a_registered_cluster_to_another_hub_is_refused(field: str, value
     xr = simulate.lookup(running.observed.composite.resource)
     hub = {**xr["spec"]["parameters"]["platform"]["argocd"]["hub"], field: value}
     rsp = run(platform(xr, argocd={"hub": hub}), _observed(running))
-    (fatal,) = [r.message for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
+    (fatal,) = simulate.fatal_messages(rsp)
     assert fatal.startswith(
         f"spec.parameters.platform.argocd.hub.{field}: the cluster is registered"
     )
@@ -773,7 +782,7 @@ def test_hub_registration_waits_while_the_clusters_endpoint_cannot_be_read() -> 
     del cluster["status"]["atProvider"]["endpoint"]
     rsp = run(simulate.lookup(request.observed.composite.resource), observed)
     assert "argocd-hub-cluster" not in rsp.desired.resources
-    waiting = {w["resource"]: w["reason"] for w in status(rsp)["progress"]["waitingFor"]}
+    waiting = waiting_for(rsp)
     assert waiting["argocd-hub-cluster"] == "waiting for eks-cluster-endpoint"
 
 

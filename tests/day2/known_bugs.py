@@ -8,12 +8,19 @@ too.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 
 def xfail(reason: str | None) -> pytest.MarkDecorator:
     """An expected failure naming its bug; None (the bug is fixed): expected to pass."""
     return pytest.mark.xfail(reason is not None, reason=reason or "", strict=False)
+
+
+def case(*values: Any, id: str, reason: str | None) -> Any:
+    """A test case, expected to fail naming its bug where `reason` is given."""
+    return pytest.param(*values, id=id, marks=xfail(reason))
 
 
 # -- test_transitions: one field changed on a running XR ---------------------------------------

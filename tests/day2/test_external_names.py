@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from day2 import known_bugs
 from day2.scenarios import SCENARIOS
-from support.oracle import facts_available, kind_facts
+from support.oracle import facts_available, facts_of, kind_facts
 from support.transitions import Scenario, steady_state
 
 from functions import simulate
@@ -62,15 +62,19 @@ def _of_kind(kind: Kind) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-def _param(kind: Kind) -> Any:
-    reason = known_bugs.EXTERNAL_NAMES.get(kind.kind)
-    marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
-    return pytest.param(
-        kind, id=f"{kind.cluster_api_version.split('.')[0]}-{kind.kind}", marks=marks
-    )
+def _kind_cases(bugs: dict[str, str]) -> list[Any]:
+    """Every AWS kind, expected to fail where `bugs` names it."""
+    return [
+        known_bugs.case(
+            kind,
+            id=f"{kind.cluster_api_version.split('.')[0]}-{kind.kind}",
+            reason=bugs.get(kind.kind),
+        )
+        for kind in AWS_KINDS
+    ]
 
 
-@pytest.mark.parametrize("kind", [_param(kind) for kind in AWS_KINDS])
+@pytest.mark.parametrize("kind", _kind_cases(known_bugs.EXTERNAL_NAMES))
 def test_every_composed_kind_uses_the_external_name_as_its_provider_does(kind: Kind) -> None:
     composed = _of_kind(kind)
     if not composed:
@@ -117,7 +121,7 @@ def test_the_fake_providers_name_resources_as_the_oracle_says() -> None:
 
 def aws_name(resource: dict[str, Any]) -> str | None:
     """The AWS name the provider gives a composed resource, None when AWS assigns an id."""
-    facts = kind_facts(str(resource.get("apiVersion")), str(resource.get("kind")))
+    facts = facts_of(resource)
     if facts is None:
         return None
     metadata = resource.get("metadata") or {}
@@ -131,7 +135,7 @@ def unique_names(resources: dict[str, dict[str, Any]]) -> dict[tuple[str, str], 
     """(kind, AWS name) -> key, for every name that must be unique beyond one parent resource."""
     names = {}
     for key, resource in resources.items():
-        facts = kind_facts(str(resource.get("apiVersion")), str(resource.get("kind")))
+        facts = facts_of(resource)
         name = aws_name(resource)
         if facts is None or name is None or not facts.unique_beyond_parent:
             continue
@@ -141,13 +145,17 @@ def unique_names(resources: dict[str, dict[str, Any]]) -> dict[tuple[str, str], 
     return names
 
 
+def _world_in(scenario: Scenario, namespace: str) -> tuple[dict[str, Any], ...]:
+    """The other objects the scenario requires, moved to `namespace` with the XR."""
+    return tuple(
+        {**o, "metadata": {**o["metadata"], "namespace": namespace}} for o in scenario.world
+    )
+
+
 def _in_namespace(scenario: Scenario, namespace: str) -> Scenario:
     xr = copy.deepcopy(scenario.xr)
     xr["metadata"]["namespace"] = namespace
-    world = tuple(
-        {**o, "metadata": {**o["metadata"], "namespace": namespace}} for o in scenario.world
-    )
-    return Scenario(f"{scenario.name}@{namespace}", xr, world)
+    return Scenario(f"{scenario.name}@{namespace}", xr, _world_in(scenario, namespace))
 
 
 def _claim_in_namespace(scenario: Scenario, namespace: str) -> Scenario:
@@ -159,19 +167,18 @@ def _claim_in_namespace(scenario: Scenario, namespace: str) -> Scenario:
         "metadata": {"name": claim_ref["name"], "namespace": namespace},
         "spec": {"parameters": copy.deepcopy(scenario.xr["spec"]["parameters"])},
     }
-    world = tuple(
-        {**o, "metadata": {**o["metadata"], "namespace": namespace}} for o in scenario.world
+    return Scenario(
+        f"{scenario.name}@{namespace}", simulate.claim_to_xr(claim), _world_in(scenario, namespace)
     )
-    return Scenario(f"{scenario.name}@{namespace}", simulate.claim_to_xr(claim), world)
 
 
-def _scenario_param(name: str) -> Any:
-    reason = known_bugs.NAME_CLASHES.get(name)
-    marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
-    return pytest.param(name, id=name, marks=marks)
-
-
-@pytest.mark.parametrize("scenario", [_scenario_param(name) for name in SCENARIOS])
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        known_bugs.case(name, id=name, reason=known_bugs.NAME_CLASHES.get(name))
+        for name in SCENARIOS
+    ],
+)
 def test_two_xrs_of_the_same_name_in_two_namespaces_share_no_aws_name(scenario: str) -> None:
     base = SCENARIOS[scenario]
     moved = _claim_in_namespace if "claimRef" in base.xr["spec"] else _in_namespace
@@ -215,15 +222,7 @@ def _reference_paths(node: Any, path: str) -> list[str]:
     return found
 
 
-def _reference_param(kind: Kind) -> Any:
-    reason = known_bugs.REFERENCES.get(kind.kind)
-    marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
-    return pytest.param(
-        kind, id=f"{kind.cluster_api_version.split('.')[0]}-{kind.kind}", marks=marks
-    )
-
-
-@pytest.mark.parametrize("kind", [_reference_param(kind) for kind in AWS_KINDS])
+@pytest.mark.parametrize("kind", _kind_cases(known_bugs.REFERENCES))
 def test_every_reference_extracts_what_its_field_expects(kind: Kind) -> None:
     """A `*Ref`/`*Selector` fills its field with what the oracle's extractor yields; where that
     is not what the provider expects (oracle `mismatch`), the field must be set literally."""

@@ -269,9 +269,8 @@ def _cases(known: dict[tuple[str, str], str] = known_bugs.TRANSITIONS) -> list[A
         changes = {**CHANGES[blueprint], **CHANGES_BY_SCENARIO.get(scenario, {})}
         for name in sorted(changes):
             reason = known.get((blueprint, name)) or known.get((scenario, name))
-            marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
             cases.append(
-                pytest.param(scenario, changes[name], id=f"{scenario}:{name}", marks=marks)
+                known_bugs.case(scenario, changes[name], id=f"{scenario}:{name}", reason=reason)
             )
     return cases
 

@@ -54,8 +54,22 @@ def replay(xr: dict[str, Any], **kwargs: Any) -> list[simulate.Round]:
     return simulate.replay(RUNNER.run, xr, **kwargs)
 
 
-def fatal_messages(rsp: fnv1.RunFunctionResponse) -> list[str]:
-    return [r.message for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
+def composed(xr: dict[str, Any], required: Any = None) -> dict[str, dict[str, Any]]:
+    """Everything composed for `xr` once every resource is ready (the last reconcile's desired)."""
+    return simulate.desired_resources(replay(xr, required=required)[-1].response)
+
+
+def settled(xr: dict[str, Any], required: Any = None) -> dict[str, simulate.ObservedResource]:
+    """What Crossplane observes once everything composed for `xr` exists and is ready."""
+    return simulate.observe_all(replay(xr, required=required)[-1].desired)
+
+
+def waiting_for(rsp: fnv1.RunFunctionResponse) -> dict[str, str]:
+    """`status.progress.waitingFor` as resource -> reason."""
+    return {w["resource"]: w["reason"] for w in status(rsp)["progress"]["waitingFor"]}
+
+
+fatal_messages = simulate.fatal_messages
 
 
 def status(rsp: fnv1.RunFunctionResponse) -> dict[str, Any]:
@@ -73,13 +87,27 @@ def documents(rsp: fnv1.RunFunctionResponse) -> list[dict[str, Any]]:
     return docs
 
 
-def assert_fatal(xr: dict[str, Any], message: str) -> None:
-    """`xr` gets one FATAL result containing `message`, and the desired state is left alone."""
-    req = simulate.request(xr)
+def refusal(xr: dict[str, Any], observed: dict[str, Any] | None = None, **kwargs: Any) -> str:
+    """The one FATAL result composing `xr` (over `observed`) gets; the desired state is left as
+    an earlier pipeline step left it."""
+    req = simulate.request(xr, observed, **kwargs)
     req.desired.resources["from-an-earlier-step"].resource.update(
         {"apiVersion": "v1", "kind": "ConfigMap"}
     )
     rsp = RUNNER.run(req)
     (fatal,) = fatal_messages(rsp)
-    assert message in fatal
-    assert rsp.desired == req.desired, "a failed compose must not change the desired state"
+    assert rsp.desired == req.desired, "a refused compose must not change the desired state"
+    return fatal
+
+
+def assert_fatal(xr: dict[str, Any], message: str) -> None:
+    """`xr` gets one FATAL result containing `message`, and the desired state is left alone."""
+    assert message in refusal(xr)
+
+
+def assert_bad_parameters(xr: dict[str, Any], parameters: dict[str, Any], message: str) -> None:
+    """`xr` with these parameters (None: the parameter left out) gets one FATAL result
+    containing `message`."""
+    merged = {**xr["spec"].get("parameters", {}), **parameters}
+    given = {key: value for key, value in merged.items() if value is not None}
+    assert_fatal({**xr, "spec": {**xr["spec"], "parameters": given}}, message)

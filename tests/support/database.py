@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from functions import simulate
-from support.compose import load_xr, namespaced, replay, with_parameters
+from support.compose import load_xr, namespaced, with_parameters
 
 POSTGRES = load_xr("database/claim-postgres.yaml")
 MYSQL = load_xr("database/claim-mysql.yaml")
@@ -55,16 +55,6 @@ def engine(xr: dict[str, Any], name: str) -> dict[str, Any]:
     changed = with_parameters(xr, engine=name)
     changed["spec"]["parameters"].pop("version", None)
     return changed
-
-
-def composed(xr: dict[str, Any], required: Any = None) -> dict[str, dict[str, Any]]:
-    return simulate.desired_resources(replay(xr, required=required)[-1].response)
-
-
-def settled(xr: dict[str, Any], required: Any = None) -> dict[str, simulate.ObservedResource]:
-    """What Crossplane observes once everything composed for `xr` exists and is ready."""
-    final = replay(xr, required=required)[-1]
-    return {key: simulate.observe(key, resource) for key, resource in final.desired.items()}
 
 
 def for_provider(resources: dict[str, dict[str, Any]], key: str) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Per AWS kind: how the external name is used, where the AWS name must be unique, which fields
 force a replacement (that upjet refuses: the managed resource is stuck `Synced=False` forever).
-Only what the tests need, typed; every fact in the file carries its source.
+Only what the tests need, typed; every fact in the file carries its source. Ask it by kind
+(`kind_facts(api_version, kind)`) or for a composed resource (`facts_of(resource)`).
 """
 
 from __future__ import annotations
@@ -104,6 +105,17 @@ class KindFacts:
         return "defaults to metadata.name" in self.annotation_value
 
     @property
+    def composer_sets_external_name(self) -> bool:
+        """The composition must choose the AWS name (NameAsIdentifier, ParameterAsIdentifier):
+        left unset, the provider would name the resource after its `metadata.name`."""
+        return self.external_name_kind.startswith(("NameAsIdentifier", "ParameterAsIdentifier"))
+
+    @property
+    def unconditionally_immutable(self) -> tuple[str, ...]:
+        """The paths of the fields that force a replacement on any change."""
+        return tuple(field.path for field in self.immutable if field.condition is None)
+
+    @property
     def annotation_set_by_provider(self) -> bool:
         """IdentifierFromProvider-like: the provider writes the id; a composition must not."""
         return not self.named_by_external_name
@@ -159,6 +171,44 @@ def kind_facts(api_version: str, kind: str) -> KindFacts | None:
     key = f"{api_version.rpartition('/')[0]}/{kind}"
     entry = _facts().get(key)
     return _kind_facts(key, entry) if isinstance(entry, dict) else None
+
+
+def facts_of(resource: dict[str, Any]) -> KindFacts | None:
+    """Facts for a composed resource's kind; None for kinds the oracle lacks."""
+    return kind_facts(str(resource.get("apiVersion", "")), str(resource.get("kind", "")))
+
+
+def field_value(resource: dict[str, Any], path: str) -> Any:
+    """The value at an oracle path (`forProvider.a.b`, or EXTERNAL_NAME_FIELD), mapping over
+    lists (v1beta1 kinds nest blocks in lists); None where the path is absent."""
+    if path == EXTERNAL_NAME_FIELD:
+        metadata = resource.get("metadata") or {}
+        return (metadata.get("annotations") or {}).get("crossplane.io/external-name")
+    return _value_at(resource.get("spec") or {}, path.split("."))
+
+
+def _value_at(node: Any, parts: list[str]) -> Any:
+    if not parts:
+        return node
+    if isinstance(node, list):
+        return [_value_at(item, parts) for item in node]
+    if not isinstance(node, dict):
+        return None
+    return _value_at(node.get(parts[0]), parts[1:])
+
+
+def misplaced_external_names(resources: dict[str, dict[str, Any]]) -> list[str]:
+    """The composed resources (by key) that set the external-name annotation where the provider
+    does not expect the composition to, or leave it unset where it does."""
+    misplaced = []
+    for key, resource in resources.items():
+        facts = facts_of(resource)
+        if facts is None:
+            continue  # Secret, Usage, provider-helm, provider-kubernetes: no AWS name
+        annotated = field_value(resource, EXTERNAL_NAME_FIELD) is not None
+        if annotated != facts.composer_sets_external_name:
+            misplaced.append(f"{key} ({facts.external_name_kind})")
+    return misplaced
 
 
 def crossplane_facts() -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,7 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from functions import simulate
 from functions.runner import FunctionRunner
-from support.oracle import EXTERNAL_NAME_FIELD, kind_facts
+from support.oracle import EXTERNAL_NAME_FIELD, facts_of, field_value
 
 RUNNER = FunctionRunner(cache_bytes=0)
 
@@ -113,17 +113,6 @@ def names_a_changed_field(message: str, changed: set[str]) -> bool:
 # -- immutable fields ---------------------------------------------------------------------------
 
 
-def _values(node: Any, parts: list[str]) -> Any:
-    """The value at a dotted path, mapping over lists (v1beta1 kinds nest blocks in lists)."""
-    if not parts:
-        return node
-    if isinstance(node, list):
-        return [_values(item, parts) for item in node]
-    if not isinstance(node, dict):
-        return None
-    return _values(node.get(parts[0]), parts[1:])
-
-
 def _reference_fields(leaf: str) -> list[str]:
     """The reference and selector fields that resolve into `leaf` (subnetIds <- subnetIdRefs)."""
     related = [f"{leaf}Ref", f"{leaf}Selector"]
@@ -134,15 +123,13 @@ def _reference_fields(leaf: str) -> list[str]:
 
 def spec_value(resource: dict[str, Any], path: str) -> Any:
     """An immutable field's value, with the references that set it."""
+    value = field_value(resource, path)
     if path == EXTERNAL_NAME_FIELD:
-        metadata = resource.get("metadata") or {}
-        return (metadata.get("annotations") or {}).get("crossplane.io/external-name")
-    parts = path.split(".")
-    parent = parts[:-1]
-    value = _values(resource.get("spec") or {}, parts)
+        return value
+    parent, _, leaf = path.rpartition(".")
     refs = {
-        name: _values(resource.get("spec") or {}, [*parent, name])
-        for name in _reference_fields(parts[-1])
+        name: field_value(resource, f"{parent}.{name}" if parent else name)
+        for name in _reference_fields(leaf)
     }
     refs = {name: ref for name, ref in refs.items() if ref not in (None, [])}
     return (value, refs) if refs else value
@@ -162,7 +149,7 @@ def immutable_changes(observed: dict[str, Any], desired: dict[str, Any]) -> list
         desired.get("kind"),
     ):
         return [f"becomes a {desired.get('apiVersion')} {desired.get('kind')}"]
-    facts = kind_facts(str(desired.get("apiVersion")), str(desired.get("kind")))
+    facts = facts_of(desired)
     if facts is None:
         return []
     observed_for_provider = (observed.get("spec") or {}).get("forProvider") or {}
@@ -179,6 +166,46 @@ def immutable_changes(observed: dict[str, Any], desired: dict[str, Any]) -> list
         if immutable.forces_replacement(facts.kind, old, new, observed_for_provider):
             changes.append(f"{immutable.path}: {old!r} -> {new!r}")
     return changes
+
+
+def forced_replacements(
+    before: Mapping[str, dict[str, Any] | simulate.ObservedResource],
+    after: Mapping[str, dict[str, Any]],
+) -> list[str]:
+    """`immutable_changes` from `before` (observed, or an earlier desired state) to `after`, of
+    every resource both hold, by key."""
+    return [
+        f"{after[key].get('kind')} {key!r}: {change}"
+        for key, item in sorted(before.items())
+        if key in after
+        for change in immutable_changes(
+            item.resource if isinstance(item, simulate.ObservedResource) else item, after[key]
+        )
+    ]
+
+
+def reconcile_until_settled(
+    reconcile: Callable[[dict[str, simulate.ObservedResource]], fnv1.RunFunctionResponse],
+    observed: dict[str, simulate.ObservedResource],
+    may_drop: Callable[[str], bool],
+    rounds: int = 5,
+) -> fnv1.RunFunctionResponse:
+    """Reconcile an applied change until the desired state stops changing, checking every step:
+    no FATAL, no field forcing a replacement changed, only what the change removes dropped."""
+    for _ in range(rounds):
+        rsp = reconcile(observed)
+        assert not simulate.fatal_messages(rsp)
+        desired = simulate.desired_resources(rsp)
+        assert forced_replacements(observed, desired) == []
+        dropped = set(observed) - set(desired)
+        assert all(may_drop(key) for key in dropped), dropped
+        if all(
+            key in observed and resource.get("spec") == observed[key].resource.get("spec")
+            for key, resource in desired.items()
+        ):
+            return rsp
+        observed = simulate.observe_all(desired)
+    raise AssertionError(f"the change never settled in {rounds} reconciles")
 
 
 # -- references ---------------------------------------------------------------------------------
@@ -272,18 +299,18 @@ def judge(
 
 
 def without_status(
-    observed: dict[str, simulate.ObservedResource], *, conditions: bool = True
-) -> dict[str, Any]:
-    """The observed resources as after a restore or adoption: no `status.atProvider` yet, and
-    with `conditions=False` no status at all (a restore that does not keep the status)."""
-    stripped = {}
-    for key, item in observed.items():
-        resource = copy.deepcopy(item.resource)
+    observed: dict[str, simulate.ObservedResource], *keys: str, conditions: bool = True
+) -> dict[str, simulate.ObservedResource]:
+    """The observed resources as after a restore or adoption: those of `keys` (every one when
+    none is given) have no `status.atProvider` yet, and with `conditions=False` no status at all
+    (a restore that does not keep the status)."""
+    stripped = copy.deepcopy(observed)
+    for key in keys or list(stripped):
+        resource = stripped[key].resource
         if conditions:
             (resource.get("status") or {}).pop("atProvider", None)
         else:
             resource.pop("status", None)
-        stripped[key] = simulate.ObservedResource(resource, dict(item.connection_details))
     return stripped
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import yaml
-from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from support.crds import crds_available, validate
 
 from functions import simulate
@@ -107,7 +106,7 @@ def test_status_and_connection_details_come_from_the_observed_queue() -> None:
 
 def test_missing_status_keeps_the_key_and_the_redrive_policy() -> None:
     final = steady(MODES["claim"])
-    observed = {key: simulate.observe(key, resource) for key, resource in final.desired.items()}
+    observed = simulate.observe_all(final.desired)
     for item in observed.values():
         item.resource.get("status", {}).pop("atProvider", None)
     rsp = RUNNER.run(simulate.request(MODES["claim"], observed))
@@ -119,11 +118,11 @@ def test_missing_status_keeps_the_key_and_the_redrive_policy() -> None:
 
 def test_turning_a_running_queue_into_a_fifo_queue_is_refused_naming_the_field() -> None:
     final = steady(MODES["namespaced"])
-    observed = {key: simulate.observe(key, resource) for key, resource in final.desired.items()}
+    observed = simulate.observe_all(final.desired)
     xr = {**MODES["namespaced"]}
     xr["spec"] = {"parameters": {**xr["spec"]["parameters"], "fifo": True}}
     rsp = RUNNER.run(simulate.request(xr, observed))
-    (fatal,) = [r.message for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
+    (fatal,) = simulate.fatal_messages(rsp)
     assert fatal.startswith("spec.parameters.fifo: cannot change from false")
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from server.serving import serving
 from support.crds import crds_available, validate
 
@@ -21,7 +20,7 @@ def test_paved_serve_composes_the_plugin_over_grpc() -> None:
     xr = yaml.safe_load((EXAMPLES / "xr.yaml").read_text())
     with serving("--insecure") as served:
         rsp = served.run(simulate.request(xr))
-    assert not [r for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
+    assert not simulate.fatal_messages(rsp)
     assert set(rsp.desired.resources) == {"kms-key", "connection-secret"}
 
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from functions.kit import Composite, dns_label
-from functions.resources.names import starting_with_a_letter, unique_base
+from functions.resources.names import kept_external_name, starting_with_a_letter, unique_base
 
 from .parameters import DatabaseParameters
 
-EXTERNAL_NAME = "crossplane.io/external-name"
 IDENTIFIER_MAX = 63
 
 
@@ -43,24 +42,12 @@ def final_snapshot_identifier(xr: Composite[Any]) -> str:
     return f"{identifier(xr)}-final"
 
 
-def external_name(xr: Composite[Any], key: str, new_name: str) -> str:
-    """The AWS name of a NameAsIdentifier resource (subnet and parameter groups): as observed once
-    it exists (the name cannot change), else `new_name`."""
-    observed = xr.observed.get(key)
-    if observed is not None:
-        annotations = observed.get("metadata", "annotations") or {}
-        name = annotations.get(EXTERNAL_NAME) if isinstance(annotations, dict) else None
-        if isinstance(name, str) and name:
-            return name
-    return new_name
-
-
 def subnet_group_name(xr: Composite[Any]) -> str:
-    return external_name(xr, "subnet-group", f"{new_identifier(xr)}-subnet-group")
+    return kept_external_name(xr, "subnet-group", f"{new_identifier(xr)}-subnet-group")
 
 
 def parameter_group_name(xr: Composite[Any], key: str) -> str:
-    return external_name(xr, key, f"{new_identifier(xr)}-{key}")
+    return kept_external_name(xr, key, f"{new_identifier(xr)}-{key}")
 
 
 def security_group_name(xr: Composite[Any]) -> str:

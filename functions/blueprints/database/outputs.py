@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from functions.kit import Composite, Desired
+from functions.kit import Composite, Desired, Observed
 
 from .names import identifier
 from .parameters import MASTER_USERNAME, DatabaseInfo, DatabaseParameters, DatabaseStatus
@@ -43,27 +43,38 @@ def publish(xr: Composite[DatabaseParameters], out: Desired) -> None:
     detail_port = observed.connection_text("port") or ""
     port_text = str((_port(int(detail_port)) if detail_port.isdigit() else None) or port)
     if host and password:
-        engine = p.engine_spec
-        uri = (
-            f"{engine.uri_scheme}://{quote(username, safe='')}:{quote(password, safe='')}"
-            f"@{host}:{port_text}/{p.database_name}?{engine.uri_query}"
-        )
-        out.connection(
-            host=host,
-            port=port_text,
-            username=username,
-            password=password,
-            database=p.database_name,
-            uri=uri,
-        )
+        publish_connection(out, p, host, port_text, username, password)
     if waiting_for_cluster:
         return
+    report_ready(out, p, observed, f"{host}:{port_text}")
+
+
+def publish_connection(
+    out: Desired, p: DatabaseParameters, host: str, port: str, username: str, password: str
+) -> None:
+    """The connection details, the same keys wherever the database runs."""
+    engine = p.engine_spec
+    out.connection(
+        host=host,
+        port=port,
+        username=username,
+        password=password,
+        database=p.database_name,
+        uri=(
+            f"{engine.uri_scheme}://{quote(username, safe='')}:{quote(password, safe='')}"
+            f"@{host}:{port}/{p.database_name}?{engine.uri_query}"
+        ),
+    )
+
+
+def report_ready(out: Desired, p: DatabaseParameters, observed: Observed, endpoint: str) -> None:
+    """DatabaseReady of a database that exists: what it serves at, or why it does not yet."""
     if observed.ready:
         out.condition(
             "DatabaseReady",
             True,
             "Available",
-            f"{p.engine} is accepting TLS connections at {host}:{port_text}",
+            f"{p.engine} is accepting TLS connections at {endpoint}",
         )
     else:
         out.condition("DatabaseReady", False, "Creating", observed.not_ready_reason())

@@ -18,7 +18,16 @@ import yaml
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.compose import RUNNER, fatal_messages, load_xr, namespaced, status, with_parameters
+from support.compose import (
+    RUNNER,
+    fatal_messages,
+    load_xr,
+    namespaced,
+    refusal,
+    status,
+    with_parameters,
+)
+from support.transitions import forced_replacements, without_status
 
 from functions import simulate
 from functions.resources.eks_addons import ADDON_VERSIONS
@@ -27,7 +36,6 @@ CLAIM = load_xr("cluster/claim.yaml")
 XR = load_xr("cluster/xr.yaml")
 MODES = {"claim": CLAIM, "namespaced": XR}
 REPO = Path(__file__).resolve().parents[3]
-FACTS = REPO.parent / "shared" / "provider-facts" / "facts.yaml"
 Observed = dict[str, simulate.ObservedResource]
 
 
@@ -91,24 +99,13 @@ def changed(xr: dict[str, Any], **parameters: Any) -> dict[str, Any]:
 
 def assert_refused(xr: dict[str, Any], observed: Observed, field: str, why: str) -> None:
     """One FATAL result naming `field`, and the desired state left as it was."""
-    req = simulate.request(xr, observed)
-    rsp = RUNNER.run(req)
-    (fatal,) = fatal_messages(rsp)
+    fatal = refusal(xr, observed)
     assert fatal.startswith(f"{field}: "), fatal
     assert why in fatal
-    assert rsp.desired == req.desired
 
 
 def for_provider(resource: dict[str, Any]) -> dict[str, Any]:
     return resource["spec"]["forProvider"]
-
-
-def without_status(observed: Observed, *keys: str) -> Observed:
-    """The observed state after a restore or adoption: no status.atProvider."""
-    result = copy.deepcopy(observed)
-    for key in keys or list(result):
-        result[key].resource.get("status", {}).pop("atProvider", None)
-    return result
 
 
 # -- 8.2 account-scoped names ----------------------------------------------------------------
@@ -623,38 +620,6 @@ def test_an_addon_is_never_downgraded() -> None:
 # -- the transition suite: every change is applied safely or refused --------------------------
 
 
-@functools.cache
-def _facts() -> dict[str, Any]:
-    return yaml.safe_load(FACTS.read_text())
-
-
-def _immutable_fields(resource: dict[str, Any]) -> list[str]:
-    group = resource["apiVersion"].rpartition("/")[0]
-    fact = _facts().get(f"{group}/{resource['kind']}") or {}
-    fields = [
-        f["field"]
-        for f in (fact.get("immutable_fields") or {}).get("fields") or []
-        if not f["field"].startswith("(")
-    ]
-    # An immutable field Paved sets through a reference is immutable through the reference too.
-    refs = {
-        r["field"]: r["ref_field"] for r in (fact.get("reference_fields") or {}).get("refs", [])
-    }
-    return fields + [refs[f] for f in fields if f in refs]
-
-
-def _value(resource: dict[str, Any], path: str) -> Any:
-    if path.startswith("metadata.annotations["):
-        name = path[len("metadata.annotations[") : -1]
-        return (resource["metadata"].get("annotations") or {}).get(name)
-    node: Any = resource.get("spec", {})
-    for part in path.split("."):
-        if not isinstance(node, dict):
-            return None
-        node = node.get(part)
-    return node
-
-
 CHANGES: dict[str, dict[str, Any]] = {
     "version": {"version": "1.34"},
     "tags": {"tags": {"team": "team-b"}},
@@ -693,10 +658,20 @@ EXPLICIT_REMOVALS = {
 @pytest.mark.parametrize("mode", MODES)
 def test_every_change_is_applied_safely_or_refused(mode: str, change: str) -> None:
     xr, observed = running(mode)
-    before = desired(compose(xr, observed))
-    req = simulate.request(changed(xr, **CHANGES[change]), observed)
-    rsp = RUNNER.run(req)
+    assert_applied_safely_or_refused(
+        xr, observed, changed(xr, **CHANGES[change]), EXPLICIT_REMOVALS.get(change, set())
+    )
 
+
+def assert_applied_safely_or_refused(
+    xr: dict[str, Any], observed: Observed, changed_xr: dict[str, Any], may_drop: set[str]
+) -> None:
+    """Composing `changed_xr` over the running `xr` either refuses with one FATAL naming a
+    parameter (the desired state left alone), or drops nothing observed but `may_drop` and
+    changes no field that forces a replacement."""
+    before = desired(compose(xr, observed))
+    req = simulate.request(changed_xr, observed)
+    rsp = RUNNER.run(req)
     fatal = fatal_messages(rsp)
     if fatal:
         (message,) = fatal
@@ -704,12 +679,10 @@ def test_every_change_is_applied_safely_or_refused(mode: str, change: str) -> No
         assert rsp.desired == req.desired
         return
     after = desired(rsp)
-    dropped = set(observed) - set(after) - EXPLICIT_REMOVALS.get(change, set())
     # A Usage goes with what it protects.
-    assert not {k for k in dropped if not k.startswith("usage-")}, dropped
-    for key in set(before) & set(after):
-        for path in _immutable_fields(after[key]):
-            assert _value(after[key], path) == _value(before[key], path), (key, path)
+    dropped = {k for k in set(observed) - set(after) if not k.startswith("usage-")}
+    assert dropped <= may_drop, dropped - may_drop
+    assert forced_replacements(before, after) == []
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -812,24 +785,9 @@ def test_any_spec_change_is_applied_safely_or_refused(
     import json
 
     xr, observed = _steady_for(mode, json.dumps(before, sort_keys=True))
-    steady = desired(compose(xr, observed))
-    changed_xr = {**xr, "spec": {**xr["spec"], "parameters": after}}
-    req = simulate.request(changed_xr, observed)
-    rsp = RUNNER.run(req)
-
-    fatal = fatal_messages(rsp)
-    if fatal:
-        (message,) = fatal
-        assert message.startswith("spec.parameters."), message
-        assert rsp.desired == req.desired
-        return
-    now = desired(rsp)
     kept_pools = {p["name"] for p in after["nodePools"]}
     allowed = {f"nodes-{p['name']}" for p in before["nodePools"] if p["name"] not in kept_pools}
     if "oidc" not in after:
         allowed.add("oidc-identity-provider")
-    dropped = {k for k in set(observed) - set(now) if not k.startswith("usage-")}
-    assert dropped <= allowed, dropped - allowed
-    for key in set(steady) & set(now):
-        for path in _immutable_fields(now[key]):
-            assert _value(now[key], path) == _value(steady[key], path), (key, path)
+    changed_xr = {**xr, "spec": {**xr["spec"], "parameters": after}}
+    assert_applied_safely_or_refused(xr, observed, changed_xr, allowed)

@@ -21,11 +21,10 @@ developer gets back.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from functions.kit import Composite, Desired
 
 from .. import guards
+from ..outputs import publish_connection, report_ready
 from ..parameters import MASTER_USERNAME, DatabaseInfo, DatabaseParameters, DatabaseStatus
 from .backups import compose_backups
 from .kubernetes import compose_in_cluster, instances
@@ -73,31 +72,12 @@ def publish(xr: Composite[DatabaseParameters], out: Desired, target: Target | No
     username = details.connection_text("username") if details is not None else None
     password = details.connection_text("password") if details is not None else None
     if observed is not None and password:
-        username = username or MASTER_USERNAME
-        address = host(xr)
-        out.connection(
-            host=address,
-            port=str(PORT),
-            username=username,
-            password=password,
-            database=p.database_name,
-            uri=(
-                f"postgresql://{quote(username, safe='')}:{quote(password, safe='')}"
-                f"@{address}:{PORT}/{p.database_name}?sslmode=require"
-            ),
-        )
+        publish_connection(out, p, host(xr), str(PORT), username or MASTER_USERNAME, password)
     if target is None:
         return  # held: the reason is already the condition
     if observed is None:
         out.condition(
             "DatabaseReady", False, "Creating", "the PostgreSQL cluster is not created yet"
         )
-    elif observed.ready:
-        out.condition(
-            "DatabaseReady",
-            True,
-            "Available",
-            f"postgres is accepting TLS connections at {host(xr)}:{PORT}",
-        )
     else:
-        out.condition("DatabaseReady", False, "Creating", observed.not_ready_reason())
+        report_ready(out, p, observed, f"{host(xr)}:{PORT}")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from functions.kit import (
+    CONNECTION_SECRET_NAMESPACE,
     Composite,
     CompositeRef,
     Desired,
@@ -15,7 +16,6 @@ from functions.kit import (
     dns_label,
     protect_composite,
 )
-from functions.kit.shapes import CONNECTION_SECRET_NAMESPACE
 from functions.resources.kinds import KUBERNETES_OBJECT
 from functions.resources.kubernetes import kubernetes_object as k8s_object
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.kit import Composite, dns_label
-from functions.kit.shapes import DeletionPolicy
-from functions.resources.names import unique_base
+from functions.kit import Composite, DeletionPolicy, dns_label
+from functions.resources.names import kept_external_name, unique_base
 
-from ..names import EXTERNAL_NAME
 from ..parameters import DatabaseParameters
 
 # The CNPG Cluster's name in its namespace: its services are postgres-rw/-ro/-r, its service
@@ -51,26 +49,20 @@ def namespace(xr: Composite[Any]) -> str:
     return name or dns_label("pg", unique_base(xr, 60))
 
 
-def _external_name(xr: Composite[Any], key: str, new_name: str) -> str:
-    observed = xr.observed.get(key)
-    name = observed.text("metadata", "annotations", EXTERNAL_NAME) if observed is not None else None
-    return name or new_name
-
-
 def _suffixed(xr: Composite[Any], suffix: str, max_len: int) -> str:
     return f"{unique_base(xr, max_len - len(suffix) - 1)}-{suffix}"
 
 
 def bucket_name(xr: Composite[Any]) -> str:
-    return _external_name(xr, BUCKET_KEY, _suffixed(xr, "backups", BUCKET_NAME_MAX))
+    return kept_external_name(xr, BUCKET_KEY, _suffixed(xr, "backups", BUCKET_NAME_MAX))
 
 
 def role_name(xr: Composite[Any]) -> str:
-    return _external_name(xr, ROLE_KEY, _suffixed(xr, "pg-backup", IAM_NAME_MAX))
+    return kept_external_name(xr, ROLE_KEY, _suffixed(xr, "pg-backup", IAM_NAME_MAX))
 
 
 def policy_name(xr: Composite[Any]) -> str:
-    return _external_name(xr, POLICY_KEY, _suffixed(xr, "pg-backup", IAM_NAME_MAX))
+    return kept_external_name(xr, POLICY_KEY, _suffixed(xr, "pg-backup", IAM_NAME_MAX))
 
 
 def host(xr: Composite[Any]) -> str:

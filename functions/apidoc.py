@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, get_origin
 
 from pydantic import BaseModel
 
@@ -53,6 +53,8 @@ def _entry(name: str, obj: Any) -> list[str]:
                 )
                 lines += [f"- `{member}{_signature(function)}`: {_first_line(function)}"]
         return [*lines, ""]
+    if get_origin(obj) is not None:  # a type alias, e.g. Literal["Delete", "Orphan"]
+        return [f"## type `{name}`", "", f"`{str(obj).replace('typing.', '')}`", ""]
     if callable(obj):
         function = inspect.unwrap(obj)  # memoised functions too
         return [f"## `{name}{_signature(function)}`", "", _doc(function), ""]

@@ -815,14 +815,7 @@ def test_jinja_renders_the_skeletons_exactly_like_nunjucks() -> None:
             for path in sorted(folder.iterdir()):
                 cases.append({"template": path.read_text(), "context": {"values": values}})
                 jinja.append(bs.render_skeleton(folder, values)[path.name])
-    result = subprocess.run(
-        ["node", "-e", RENDER_JS, NODE_MODULES or ""],
-        input=json.dumps(cases),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert json.loads(result.stdout) == jinja
+    assert _node(RENDER_JS, cases) == jinja
 
 
 def test_a_resource_placed_on_another_depends_on_it_in_the_catalog() -> None:
@@ -865,15 +858,20 @@ process.stdout.write(JSON.stringify(cases.map(({ pages, given }) => {
 """
 
 
-def _rjsf(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _node(script: str, cases: list[dict[str, Any]]) -> Any:
+    """What `script`, run by node with the Backstage packages, answers for `cases` (JSON)."""
     result = subprocess.run(
-        ["node", "-e", RJSF_JS, NODE_MODULES or ""],
+        ["node", "-e", script, NODE_MODULES or ""],
         input=json.dumps(cases),
         capture_output=True,
         text=True,
         check=True,
     )
-    opened: list[dict[str, Any]] = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def _rjsf(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    opened: list[dict[str, Any]] = _node(RJSF_JS, cases)
     return opened
 
 

@@ -233,10 +233,7 @@ def _request(row: Row, mode: str) -> Any:
     observed = None
     if row.before is not None:
         before = _xr(row, mode, _parameters(row, row.before))
-        observed = {
-            key: simulate.ObservedResource(simulate.lookup(r.resource), dict(r.connection_details))
-            for key, r in simulate.replay(RUNNER.run, before)[-1].request.observed.resources.items()
-        }
+        observed = simulate.observed_resources(simulate.replay(RUNNER.run, before)[-1].request)
     return simulate.request(xr, observed)
 
 

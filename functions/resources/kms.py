@@ -9,8 +9,7 @@ backups), the key is orphaned (`outlives_xr=True`): deleting the XR leaves it in
 
 from typing import Any
 
-from functions.kit import Composite
-from functions.kit.shapes import DeletionPolicy
+from functions.kit import Composite, DeletionPolicy
 from functions.resources.kinds import KMS_KEY
 
 # The longest window AWS allows: a key deleted by mistake can be restored for 30 days.

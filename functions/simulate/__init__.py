@@ -45,6 +45,7 @@ from functions.simulate.requests import (
     decode_secret_data,
     desired_resources,
     fatal_messages,
+    observed_resources,
     request,
 )
 
@@ -74,6 +75,7 @@ __all__ = [
     "lookup",
     "observe",
     "observe_all",
+    "observed_resources",
     "replay",
     "replay_claim",
     "request",

@@ -40,6 +40,7 @@ from functions.simulate.requests import (
     ObservedResource,
     desired_resources,
     fatal_messages,
+    observed_resources,
     request,
 )
 
@@ -75,10 +76,7 @@ class Round:
     @functools.cached_property
     def observed(self) -> dict[str, ObservedResource]:
         """The composed resources this round's request observed (read once: treat as frozen)."""
-        return {
-            key: ObservedResource(lookup(item.resource), dict(item.connection_details))
-            for key, item in sorted(self.request.observed.resources.items())
-        }
+        return observed_resources(self.request)
 
     @property
     def required(self) -> dict[str, list[dict[str, Any]]]:

@@ -56,6 +56,14 @@ def desired_resources(rsp: fnv1.RunFunctionResponse) -> dict[str, dict[str, Any]
     return {key: lookup(value.resource) for key, value in sorted(rsp.desired.resources.items())}
 
 
+def observed_resources(req: fnv1.RunFunctionRequest) -> dict[str, ObservedResource]:
+    """The composed resources `req` observed, with their connection details, by key."""
+    return {
+        key: ObservedResource(lookup(item.resource), dict(item.connection_details))
+        for key, item in sorted(req.observed.resources.items())
+    }
+
+
 def fatal_messages(rsp: fnv1.RunFunctionResponse) -> list[str]:
     return [r.message for r in rsp.results if r.severity == fnv1.SEVERITY_FATAL]
 

@@ -55,6 +55,12 @@ def _for_provider(resource: dict[str, Any]) -> dict[str, Any]:
     return resource["spec"]["forProvider"]
 
 
+def _subnet_cidrs(resources: dict[str, dict[str, Any]]) -> dict[str, str]:
+    return {
+        k: _for_provider(r)["cidrBlock"] for k, r in resources.items() if k.startswith("subnet-")
+    }
+
+
 # -- the whole composition -------------------------------------------------------------------
 
 
@@ -378,12 +384,7 @@ def test_a_gated_resource_not_yet_observed_waits() -> None:
 class TestNetwork:
     def test_subnets_are_carved_from_the_vpc_cidr(self) -> None:
         resources = simulate.desired_resources(_final("claim"))
-        cidrs = {
-            key: _for_provider(r)["cidrBlock"]
-            for key, r in resources.items()
-            if key.startswith("subnet-")
-        }
-        assert cidrs == {
+        assert _subnet_cidrs(resources) == {
             "subnet-private-a": "10.40.0.0/19",
             "subnet-private-b": "10.40.32.0/19",
             "subnet-private-c": "10.40.64.0/19",
@@ -398,13 +399,7 @@ class TestNetwork:
             XR,
             network={"cidr": "172.20.16.0/20", "availabilityZones": ["eu-west-1c", "eu-west-1a"]},
         )
-        resources = simulate.desired_resources(run(xr))
-        cidrs = {
-            key: _for_provider(r)["cidrBlock"]
-            for key, r in resources.items()
-            if key.startswith("subnet-")
-        }
-        assert cidrs == {
+        assert _subnet_cidrs(simulate.desired_resources(run(xr))) == {
             "subnet-private-a": "172.20.16.0/23",
             "subnet-private-c": "172.20.20.0/23",
             "subnet-public-a": "172.20.30.0/26",

@@ -609,21 +609,12 @@ def _running(xr: dict[str, Any]) -> fnv1.RunFunctionRequest:
     return _replay(xr)[-1].request
 
 
-def _observed(request: fnv1.RunFunctionRequest) -> dict[str, simulate.ObservedResource]:
-    return {
-        key: simulate.ObservedResource(
-            simulate.lookup(item.resource), dict(item.connection_details)
-        )
-        for key, item in request.observed.resources.items()
-    }
-
-
 def test_turning_a_component_off_uninstalls_it() -> None:
     running = _running(CLAIM)
     xr = platform(
         simulate.lookup(running.observed.composite.resource), metricsServer={"enabled": False}
     )
-    desired = simulate.desired_resources(run(xr, _observed(running)))
+    desired = simulate.desired_resources(run(xr, simulate.observed_resources(running)))
     assert "metrics-server" not in desired
     assert not [
         k for k in desired if k.endswith("-by-metrics-server") or "-metrics-server-by-" in k
@@ -634,7 +625,7 @@ def test_turning_a_component_off_uninstalls_it() -> None:
 def test_turning_kyverno_off_deletes_its_policies_before_uninstalling_it() -> None:
     running = _running(CLAIM)
     xr = platform(simulate.lookup(running.observed.composite.resource), kyverno={"enabled": False})
-    observed = _observed(running)
+    observed = simulate.observed_resources(running)
 
     rsp = run(xr, observed)
     desired = simulate.desired_resources(rsp)
@@ -668,7 +659,7 @@ def test_turning_a_component_on_later_installs_it() -> None:
 def test_switching_argo_cd_to_the_hub_removes_the_local_one_after_its_application() -> None:
     running = _running(CLAIM)
     xr = platform(simulate.lookup(running.observed.composite.resource), argocd=HUB)
-    observed = _observed(running)
+    observed = simulate.observed_resources(running)
     desired = simulate.desired_resources(run(xr, observed))
     assert "argocd-bootstrap" not in desired
     assert "argocd" in desired  # kept until the local Application is deleted
@@ -690,7 +681,7 @@ def test_moving_a_registered_cluster_to_another_hub_is_refused(field: str, value
     running = _running(XR)
     xr = simulate.lookup(running.observed.composite.resource)
     hub = {**xr["spec"]["parameters"]["platform"]["argocd"]["hub"], field: value}
-    rsp = run(platform(xr, argocd={"hub": hub}), _observed(running))
+    rsp = run(platform(xr, argocd={"hub": hub}), simulate.observed_resources(running))
     (fatal,) = simulate.fatal_messages(rsp)
     assert fatal.startswith(
         f"spec.parameters.platform.argocd.hub.{field}: the cluster is registered"
@@ -701,7 +692,7 @@ def test_switching_lets_encrypt_servers_replaces_the_issuer_instead_of_renaming_
     running = _running(CLAIM)
     xr = simulate.lookup(running.observed.composite.resource)
     staging = platform(xr, certManager={"letsEncrypt": {"email": "a@example.com", "staging": True}})
-    desired = simulate.desired_resources(run(staging, _observed(running)))
+    desired = simulate.desired_resources(run(staging, simulate.observed_resources(running)))
     assert "cert-manager-issuer" not in desired  # deleted, not renamed under the same Object
     issuer = desired["cert-manager-issuer-staging"]["spec"]["forProvider"]["manifest"]
     assert issuer["metadata"]["name"] == "letsencrypt-staging"
@@ -710,7 +701,7 @@ def test_switching_lets_encrypt_servers_replaces_the_issuer_instead_of_renaming_
 def test_turning_argo_cd_off_in_hub_mode_unregisters_the_cluster() -> None:
     running = _running(XR)
     xr = platform(simulate.lookup(running.observed.composite.resource), argocd={"enabled": False})
-    rsp = run(xr, _observed(running))
+    rsp = run(xr, simulate.observed_resources(running))
     desired = simulate.desired_resources(rsp)
     hub_keys = [k for k in _final("hub") if k.startswith("argocd-hub-")]
     assert len(hub_keys) == 5
@@ -775,7 +766,7 @@ def test_hub_registration_waits_for_the_clusters_endpoint() -> None:
 
 def test_hub_registration_waits_while_the_clusters_endpoint_cannot_be_read() -> None:
     request = _rounds("hub")[-1].request
-    observed = _observed(request)
+    observed = simulate.observed_resources(request)
     del observed["argocd-hub-cluster"]
     del observed["argocd-hub-bootstrap"]
     cluster = observed["eks-cluster"].resource

@@ -70,11 +70,7 @@ KNOWN_CRASHES: set[str] = set()
 
 
 def _settled(xr: dict[str, Any]) -> Observed:
-    last = simulate.replay(RUNNER.run, xr)[-1]
-    return {
-        key: simulate.ObservedResource(simulate.lookup(r.resource), dict(r.connection_details))
-        for key, r in last.request.observed.resources.items()
-    }
+    return simulate.observed_resources(simulate.replay(RUNNER.run, xr)[-1].request)
 
 
 @pytest.mark.parametrize("mode", ["claim", "namespaced"])

@@ -22,10 +22,7 @@ ISSUER = {"issuerUrl": "https://sso.example.com/dex", "clientId": "kubernetes"}
 def _settled(xr: dict[str, Any]) -> dict[str, simulate.ObservedResource]:
     last = simulate.replay(RUNNER.run, xr)[-1]
     assert not last.fatal, last.fatal
-    return {
-        key: simulate.ObservedResource(simulate.lookup(r.resource), dict(r.connection_details))
-        for key, r in last.request.observed.resources.items()
-    }
+    return simulate.observed_resources(last.request)
 
 
 def _change(

@@ -115,8 +115,4 @@ def run(
 
 def settled(xr: dict[str, Any]) -> dict[str, simulate.ObservedResource]:
     """Everything the toy composes, observed and Ready."""
-    last = simulate.replay(RUNNER.run, xr)[-1]
-    return {
-        key: simulate.ObservedResource(simulate.lookup(r.resource), dict(r.connection_details))
-        for key, r in last.request.observed.resources.items()
-    }
+    return simulate.observed_resources(simulate.replay(RUNNER.run, xr)[-1].request)

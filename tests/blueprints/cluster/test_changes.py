@@ -51,13 +51,7 @@ def running(mode: str) -> tuple[dict[str, Any], Observed]:
     """The XR (with its status) and the observed resources of a fully composed, Ready cluster."""
     req = _steady(mode)
     xr = simulate.lookup(req.observed.composite.resource)
-    observed = {
-        key: simulate.ObservedResource(
-            simulate.lookup(item.resource), dict(item.connection_details)
-        )
-        for key, item in req.observed.resources.items()
-    }
-    return xr, copy.deepcopy(observed)
+    return xr, simulate.observed_resources(req)
 
 
 def compose(xr: dict[str, Any], observed: Observed) -> fnv1.RunFunctionResponse:
@@ -240,10 +234,7 @@ def test_dropping_an_explicit_availability_zone_is_refused() -> None:
         XR, network={"cidr": "10.40.0.0/16", "availabilityZones": ["eu-west-1a", "eu-west-1b"]}
     )
     observed = simulate.replay(RUNNER.run, xr)[-1].request
-    observed_resources = {
-        k: simulate.ObservedResource(simulate.lookup(v.resource))
-        for k, v in observed.observed.resources.items()
-    }
+    observed_resources = simulate.observed_resources(observed)
     assert_refused(
         changed(
             xr, network={"cidr": "10.40.0.0/16", "availabilityZones": ["eu-west-1a", "eu-west-1c"]}
@@ -303,11 +294,7 @@ def test_adding_a_zone_adds_its_network_and_rolls_the_node_groups_onto_it(mode: 
 def _running_xr(xr: dict[str, Any]) -> tuple[dict[str, Any], Observed]:
     final = simulate.replay(RUNNER.run, xr)[-1].request
     xr = simulate.lookup(final.observed.composite.resource)
-    observed = {
-        k: simulate.ObservedResource(simulate.lookup(v.resource), dict(v.connection_details))
-        for k, v in final.observed.resources.items()
-    }
-    return xr, observed
+    return xr, simulate.observed_resources(final)
 
 
 def _route_moved(observed: Observed, zone: str, nat_key: str) -> None:

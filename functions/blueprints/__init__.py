@@ -15,7 +15,7 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from functions.blueprints import bucket, cluster, database
-from functions.kit.blueprint import Blueprint
+from functions.kit import Blueprint
 
 ENTRY_POINT_GROUP = "paved.blueprints"
 BUILTIN = "paved (built-in)"

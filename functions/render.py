@@ -199,6 +199,16 @@ def _load_one(path: str, what: str) -> tuple[str, dict[str, Any]]:
     return objects[0]
 
 
+def _load_crossplane_object(path: str, kind: str) -> tuple[str, dict[str, Any]]:
+    """The one `kind` of apiextensions.crossplane.io in the file at `path`."""
+    where, document = _load_one(path, kind)
+    if document["kind"] != kind or not document["apiVersion"].startswith(
+        "apiextensions.crossplane.io/"
+    ):
+        raise RenderError(f"{where}: kind: {document['kind']} is not a {kind}")
+    return where, document
+
+
 def _metadata(document: dict[str, Any]) -> dict[str, Any]:
     return document.get("metadata") or {}
 
@@ -263,12 +273,8 @@ def load_composite(
 
 def _load_xrd(path: str, kind: str) -> tuple[str, set[str]]:
     """The scope an XRD gives `kind` and the apiVersions it serves."""
-    where, xrd = _load_one(path, "CompositeResourceDefinition")
+    where, xrd = _load_crossplane_object(path, "CompositeResourceDefinition")
     api_version = xrd["apiVersion"]
-    if xrd["kind"] != "CompositeResourceDefinition" or not api_version.startswith(
-        "apiextensions.crossplane.io/"
-    ):
-        raise RenderError(f"{where}: kind: {xrd['kind']} is not a CompositeResourceDefinition")
     spec = _mapping(xrd.get("spec"), where, "spec")
     names = _mapping(spec.get("names"), where, "spec.names")
     claim_names = _mapping(spec.get("claimNames"), where, "spec.claimNames")
@@ -305,11 +311,7 @@ class Pipeline:
 def load_pipeline(composition_path: str | None, xr: Composite) -> Pipeline:
     if composition_path is None:
         return Pipeline()
-    where, composition = _load_one(composition_path, "Composition")
-    if composition["kind"] != "Composition" or not composition["apiVersion"].startswith(
-        "apiextensions.crossplane.io/"
-    ):
-        raise RenderError(f"{where}: kind: {composition['kind']} is not a Composition")
+    where, composition = _load_crossplane_object(composition_path, "Composition")
     spec = _mapping(composition.get("spec"), where, "spec")
     ref = _mapping(spec.get("compositeTypeRef"), where, "spec.compositeTypeRef")
     xr_kind, xr_api_version = xr.xr["kind"], xr.xr["apiVersion"]

@@ -139,9 +139,7 @@ def refuse_destructive_changes(
 
 def _refuse_instance_changes(xr: Composite[DatabaseParameters], instance: Observed) -> None:
     p = xr.params
-    observed_engine = instance.get("spec", "forProvider", "engine") or instance.at_provider(
-        "engine"
-    )
+    observed_engine = asked_or_reported(instance, "engine")
     if not isinstance(observed_engine, str):
         observed_engine = None
     if observed_engine and observed_engine != p.engine:
@@ -151,9 +149,7 @@ def _refuse_instance_changes(xr: Composite[DatabaseParameters], instance: Observ
             "replace it and lose its data. Create a new Database and migrate the data instead",
         )
     # What was asked for, not what runs: storage autoscaling grows the instance past it.
-    observed_storage = instance.get("spec", "forProvider", "allocatedStorage")
-    if observed_storage is None:
-        observed_storage = instance.at_provider("allocatedStorage")
+    observed_storage = asked_or_reported(instance, "allocatedStorage")
     if isinstance(observed_storage, int | float) and p.storage < observed_storage:
         _refuse_shrinking(p, int(observed_storage))
     observed_major = major_of(p.engine_spec, observed_engine_version(instance))
@@ -194,10 +190,13 @@ def _refuse_shrinking(p: DatabaseParameters, observed_storage: int) -> None:
 
 
 def observed_engine_version(instance: Observed) -> Any:
-    # spec first: what was asked for (status reports the minor version it runs, e.g. 16.4).
-    return instance.get("spec", "forProvider", "engineVersion") or instance.at_provider(
-        "engineVersion"
-    )
+    # What was asked for first: status reports the minor version it runs, e.g. 16.4.
+    return asked_or_reported(instance, "engineVersion")
+
+
+def asked_or_reported(instance: Observed, field: str) -> Any:
+    """What the instance was asked for (spec.forProvider), else what AWS reports it runs."""
+    return instance.get("spec", "forProvider", field) or instance.at_provider(field)
 
 
 def _refuse_key_change(xr: Composite[DatabaseParameters], instance: Observed) -> None:

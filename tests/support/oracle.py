@@ -76,6 +76,7 @@ class ImmutableField:
 
 @dataclass(frozen=True)
 class Reference:
+    field: str  # forProvider.kmsKeyId, the field it fills
     ref_field: str  # forProvider.kmsKeyIdRef
     selector_field: str
     target: str  # kms.aws.upbound.io/v1beta1/Key
@@ -145,6 +146,7 @@ def _kind_facts(key: str, entry: dict[str, Any]) -> KindFacts:
     external_name = entry.get("external_name") or {}
     references = tuple(
         Reference(
+            field=str(ref.get("field", "")),
             ref_field=str(ref.get("ref_field", "")),
             selector_field=str(ref.get("selector_field", "")),
             target=str(ref.get("target", "")),

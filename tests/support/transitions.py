@@ -21,7 +21,7 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 
 from functions import simulate
 from functions.runner import FunctionRunner
-from support.oracle import EXTERNAL_NAME_FIELD, facts_of, field_value
+from support.oracle import EXTERNAL_NAME_FIELD, KindFacts, facts_of, field_value
 
 RUNNER = FunctionRunner(cache_bytes=0)
 
@@ -121,15 +121,25 @@ def _reference_fields(leaf: str) -> list[str]:
     return related
 
 
-def spec_value(resource: dict[str, Any], path: str) -> Any:
-    """An immutable field's value, with the references that set it."""
+def spec_value(resource: dict[str, Any], path: str, facts: KindFacts | None = None) -> Any:
+    """An immutable field's value, with the references that set it (by naming convention, and
+    those the oracle lists for it, e.g. principalArn <- principalArnFromRoleRef)."""
     value = field_value(resource, path)
     if path == EXTERNAL_NAME_FIELD:
         return value
     parent, _, leaf = path.rpartition(".")
+    paths = [f"{parent}.{name}" if parent else name for name in _reference_fields(leaf)]
+    if facts is not None:
+        paths += [
+            reference_path
+            for reference in facts.references
+            if reference.field == path
+            for reference_path in (reference.ref_field, reference.selector_field)
+            if reference_path
+        ]
     refs = {
-        name: field_value(resource, f"{parent}.{name}" if parent else name)
-        for name in _reference_fields(leaf)
+        reference_path.rpartition(".")[2]: field_value(resource, reference_path)
+        for reference_path in dict.fromkeys(paths)
     }
     refs = {name: ref for name, ref in refs.items() if ref not in (None, [])}
     return (value, refs) if refs else value
@@ -142,8 +152,11 @@ def spec_value(resource: dict[str, Any], path: str) -> Any:
 IDENTITY_FIELDS = ("forProvider.region", "providerConfigRef")
 
 
-def immutable_changes(observed: dict[str, Any], desired: dict[str, Any]) -> list[str]:
-    """Fields forcing a replacement that `desired` changes on the existing `observed`."""
+def immutable_changes(
+    observed: dict[str, Any], desired: dict[str, Any], *, composed_before: bool = False
+) -> list[str]:
+    """Fields forcing a replacement that `desired` changes on the existing `observed`
+    (`composed_before`: an earlier desired state instead, holding only what was composed)."""
     if (observed.get("apiVersion"), observed.get("kind")) != (
         desired.get("apiVersion"),
         desired.get("kind"),
@@ -159,10 +172,10 @@ def immutable_changes(observed: dict[str, Any], desired: dict[str, Any]) -> list
         if old != new:
             changes.append(f"{path} (identity): {old!r} -> {new!r}")
     for immutable in facts.immutable:
-        new = spec_value(desired, immutable.path)
-        if immutable.path == EXTERNAL_NAME_FIELD and new is None:
+        new = spec_value(desired, immutable.path, facts)
+        if immutable.path == EXTERNAL_NAME_FIELD and new is None and not composed_before:
             continue  # not set by the composition: the provider's stays
-        old = spec_value(observed, immutable.path)
+        old = spec_value(observed, immutable.path, facts)
         if immutable.forces_replacement(facts.kind, old, new, observed_for_provider):
             changes.append(f"{immutable.path}: {old!r} -> {new!r}")
     return changes
@@ -178,8 +191,10 @@ def forced_replacements(
         f"{after[key].get('kind')} {key!r}: {change}"
         for key, item in sorted(before.items())
         if key in after
-        for change in immutable_changes(
-            item.resource if isinstance(item, simulate.ObservedResource) else item, after[key]
+        for change in (
+            immutable_changes(item.resource, after[key])
+            if isinstance(item, simulate.ObservedResource)
+            else immutable_changes(item, after[key], composed_before=True)
         )
     ]
 

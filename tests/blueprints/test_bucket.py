@@ -10,6 +10,7 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from support.compose import (
     assert_bad_parameters,
     assert_fatal,
+    composed,
     documents,
     fatal_messages,
     load_xr,
@@ -112,13 +113,9 @@ def test_namespaced_mode_writes_connection_details_to_a_secret_next_to_the_xr() 
     assert not final.desired.composite.connection_details
 
 
-def _composed(xr: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return simulate.desired_resources(replay(xr)[-1].response)
-
-
 class TestSafeByDefault:
     def test_never_force_destroys_and_blocks_all_public_access(self) -> None:
-        resources = _composed(XR)
+        resources = composed(XR)
         assert resources["bucket"]["spec"]["forProvider"]["forceDestroy"] is False
         block = resources["public-access-block"]["spec"]["forProvider"]
         assert all(
@@ -135,7 +132,7 @@ class TestSafeByDefault:
         }
 
     def test_versioned_and_encrypted_with_a_rotating_composed_key(self) -> None:
-        resources = _composed(XR)
+        resources = composed(XR)
         assert resources["versioning"]["spec"]["forProvider"]["versioningConfiguration"] == {
             "status": "Enabled"
         }
@@ -147,7 +144,7 @@ class TestSafeByDefault:
         }
 
     def test_denies_requests_without_tls(self) -> None:
-        policy = json.loads(_composed(XR)["tls-policy"]["spec"]["forProvider"]["policy"])
+        policy = json.loads(composed(XR)["tls-policy"]["spec"]["forProvider"]["policy"])
         (statement,) = policy["Statement"]
         assert statement["Effect"] == "Deny"
         assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
@@ -157,7 +154,7 @@ class TestSafeByDefault:
         ]
 
     def test_every_resource_is_tagged_with_the_owner(self) -> None:
-        for resource in _composed(CLAIM).values():
+        for resource in composed(CLAIM).values():
             tags = resource["spec"].get("forProvider", {}).get("tags")
             if tags is not None:
                 assert tags["paved.dev/claim"] == "team-a/team-assets"
@@ -166,7 +163,7 @@ class TestSafeByDefault:
 
 class TestOptions:
     def test_s3_managed_encryption_composes_no_key(self) -> None:
-        resources = _composed(with_parameters(XR, encryption={"type": "AES256"}))
+        resources = composed(with_parameters(XR, encryption={"type": "AES256"}))
         assert "kms-key" not in resources
         rule = resources["encryption"]["spec"]["forProvider"]["rule"][0]
         assert rule == {
@@ -176,7 +173,7 @@ class TestOptions:
 
     def test_a_given_key_arn_is_used_instead_of_a_composed_key(self) -> None:
         arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-        resources = _composed(with_parameters(XR, encryption={"kmsKeyArn": arn}))
+        resources = composed(with_parameters(XR, encryption={"kmsKeyArn": arn}))
         assert "kms-key" not in resources
         default = resources["encryption"]["spec"]["forProvider"]["rule"][0][
             "applyServerSideEncryptionByDefault"
@@ -196,8 +193,8 @@ class TestOptions:
         assert not fatal_messages(rsp)
 
     def test_lifecycle_rules_only_when_asked_for(self) -> None:
-        assert "lifecycle" not in _composed(XR)
-        rules = _composed(CLAIM)["lifecycle"]["spec"]["forProvider"]["rule"]
+        assert "lifecycle" not in composed(XR)
+        rules = composed(CLAIM)["lifecycle"]["spec"]["forProvider"]["rule"]
         assert rules == [
             {
                 "abortIncompleteMultipartUpload": [{"daysAfterInitiation": 7}],
@@ -210,21 +207,21 @@ class TestOptions:
         ]
 
     def test_orphan_deletion_policy_in_both_modes(self) -> None:
-        claim = _composed(with_parameters(CLAIM, deletionPolicy="Orphan"))["bucket"]["spec"]
+        claim = composed(with_parameters(CLAIM, deletionPolicy="Orphan"))["bucket"]["spec"]
         assert claim["deletionPolicy"] == "Orphan"
-        xr = _composed(with_parameters(XR, deletionPolicy="Orphan"))["bucket"]["spec"]
+        xr = composed(with_parameters(XR, deletionPolicy="Orphan"))["bucket"]["spec"]
         assert "deletionPolicy" not in xr
         assert xr["managementPolicies"] == ["Observe", "Create", "Update", "LateInitialize"]
 
     def test_namespaced_provider_config_kind(self) -> None:
-        spec = _composed(
+        spec = composed(
             with_parameters(XR, providerConfigName="team-a", providerConfigKind="ProviderConfig")
         )["bucket"]["spec"]
         assert spec["providerConfigRef"] == {"kind": "ProviderConfig", "name": "team-a"}
 
     def test_gov_cloud_arns(self) -> None:
         policy = json.loads(
-            _composed(with_parameters(XR, region="us-gov-west-1"))["tls-policy"]["spec"][
+            composed(with_parameters(XR, region="us-gov-west-1"))["tls-policy"]["spec"][
                 "forProvider"
             ]["policy"]
         )

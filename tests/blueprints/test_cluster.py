@@ -13,6 +13,7 @@ from support.compose import (
     composed,
     documents,
     fatal_messages,
+    first_rounds,
     load_xr,
     run,
     status,
@@ -40,15 +41,6 @@ def _rounds(mode: str) -> tuple[simulate.Round, ...]:
 
 def _final(mode: str) -> fnv1.RunFunctionResponse:
     return _rounds(mode)[-1].response
-
-
-def _first_round(mode: str) -> dict[str, int]:
-    """The reconcile in which each composition resource was first emitted."""
-    first: dict[str, int] = {}
-    for number, round_ in enumerate(_rounds(mode)):
-        for key in round_.response.desired.resources:
-            first.setdefault(key, number)
-    return first
 
 
 def _for_provider(resource: dict[str, Any]) -> dict[str, Any]:
@@ -250,7 +242,7 @@ def test_the_same_request_always_gives_the_same_response() -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_stages_follow_a_careful_operator(mode: str) -> None:
-    first = _first_round(mode)
+    first = first_rounds(_rounds(mode))
     network_and_iam = [
         k
         for k in first

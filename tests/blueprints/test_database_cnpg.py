@@ -19,6 +19,7 @@ from support.compose import (
     documents,
     fatal_messages,
     load_xr,
+    manifests,
     namespaced,
     status,
     with_parameters,
@@ -97,14 +98,6 @@ def run(
 
 def steady(mode: str) -> fnv1.RunFunctionResponse:
     return run(xr_for(mode), mode, settled(xr_for(mode), mode))
-
-
-def manifests(resources: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {
-        key: r["spec"]["forProvider"]["manifest"]
-        for key, r in resources.items()
-        if r["kind"] == "Object"
-    }
 
 
 def final_resources(mode: str) -> dict[str, dict[str, Any]]:

@@ -18,6 +18,7 @@ from support.compose import (
     EXAMPLES,
     RUNNER,
     assert_fatal,
+    first_rounds,
     load_xr,
     run,
     status,
@@ -98,14 +99,6 @@ def _replay(xr: dict[str, Any]) -> list[simulate.Round]:
     rounds = simulate.replay(RUNNER.run, xr)
     assert not rounds[-1].fatal, rounds[-1].fatal
     return rounds
-
-
-def _first_round(rounds: tuple[simulate.Round, ...] | list[simulate.Round]) -> dict[str, int]:
-    first: dict[str, int] = {}
-    for number, round_ in enumerate(rounds):
-        for key in round_.response.desired.resources:
-            first.setdefault(key, number)
-    return first
 
 
 def _releases(resources: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -380,7 +373,7 @@ def test_render_until_ready_shows_the_whole_platform_installed_in_stage_order() 
 @pytest.mark.parametrize("mode", MODES)
 def test_stages_follow_a_careful_operator(mode: str) -> None:
     rounds = _rounds(mode)
-    first = _first_round(rounds)
+    first = first_rounds(rounds)
     final = rounds[-1].desired
     releases = set(_releases(final))
     pools = [k for k in final if k.startswith("nodes-")]
@@ -754,7 +747,7 @@ def test_hub_registration_uses_an_iam_role_with_an_access_entry_and_no_static_to
 
 def test_hub_registration_waits_for_the_clusters_endpoint() -> None:
     rounds = _rounds("hub")
-    first = _first_round(rounds)
+    first = first_rounds(rounds)
     assert first["argocd-hub-cluster"] > max(
         first["argocd-hub-access-policy"], first["eks-cluster"], first["kubernetes-provider-config"]
     )

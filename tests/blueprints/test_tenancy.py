@@ -15,6 +15,7 @@ from support.compose import (
     documents,
     fatal_messages,
     load_xr,
+    manifests,
     namespaced,
     status,
     with_parameters,
@@ -79,14 +80,6 @@ def final(isolation: str, mode: str) -> simulate.Round:
     return last
 
 
-def manifests(round_: simulate.Round) -> dict[str, dict[str, Any]]:
-    return {
-        key: r["spec"]["forProvider"]["manifest"]
-        for key, r in round_.desired.items()
-        if r["kind"] == "Object"
-    }
-
-
 # -- whole compositions ----------------------------------------------------------------------
 
 
@@ -110,7 +103,7 @@ def test_every_resource_and_manifest_at_every_stage_is_valid(isolation: str, mod
             if resource["kind"] == "Secret":
                 continue
             errors += [f"stage {stage} {key}: {e}" for e in validate(resource)]
-        for key, manifest in manifests(round_).items():
+        for key, manifest in manifests(round_.desired).items():
             if manifest["kind"] == "Service" or (
                 manifest["kind"] == "Secret" and "data" not in manifest
             ):
@@ -126,7 +119,7 @@ def test_every_resource_and_manifest_at_every_stage_is_valid(isolation: str, mod
 
 
 def test_a_namespace_tenant_is_fenced_and_used_through_oidc() -> None:
-    objects = manifests(final("namespace", "claim"))
+    objects = manifests(final("namespace", "claim").desired)
     assert objects["namespace"]["metadata"] == {
         "name": "team-a-checkout-dev",
         "labels": {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,24 @@ def composed(xr: dict[str, Any], required: Any = None) -> dict[str, dict[str, An
 def settled(xr: dict[str, Any], required: Any = None) -> dict[str, simulate.ObservedResource]:
     """What Crossplane observes once everything composed for `xr` exists and is ready."""
     return simulate.observe_all(replay(xr, required=required)[-1].desired)
+
+
+def first_rounds(rounds: Iterable[simulate.Round]) -> dict[str, int]:
+    """The reconcile (0, 1, ...) in which each composition resource was first emitted."""
+    first: dict[str, int] = {}
+    for number, round_ in enumerate(rounds):
+        for key in round_.response.desired.resources:
+            first.setdefault(key, number)
+    return first
+
+
+def manifests(resources: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The manifests of the provider-kubernetes Objects among `resources`, by key."""
+    return {
+        key: r["spec"]["forProvider"]["manifest"]
+        for key, r in resources.items()
+        if r["kind"] == "Object"
+    }
 
 
 def waiting_for(rsp: fnv1.RunFunctionResponse) -> dict[str, str]:

@@ -371,18 +371,18 @@ def observe_all(desired: dict[str, dict[str, Any]]) -> dict[str, ObservedResourc
     return {key: observe(key, resource) for key, resource in desired.items()}
 
 
+def condition(type_: str, ok: bool, reason: str) -> dict[str, str]:
+    """A condition as a provider or Crossplane writes it, at the simulation's fixed time."""
+    return {
+        "type": type_,
+        "status": "True" if ok else "False",
+        "reason": reason,
+        "lastTransitionTime": TRANSITION_TIME,
+    }
+
+
 def _conditions(ready: bool) -> list[dict[str, str]]:
     return [
-        {
-            "type": "Ready",
-            "status": "True" if ready else "False",
-            "reason": "Available" if ready else "Creating",
-            "lastTransitionTime": TRANSITION_TIME,
-        },
-        {
-            "type": "Synced",
-            "status": "True",
-            "reason": "ReconcileSuccess",
-            "lastTransitionTime": TRANSITION_TIME,
-        },
+        condition("Ready", ready, "Available" if ready else "Creating"),
+        condition("Synced", True, "ReconcileSuccess"),
     ]

@@ -35,7 +35,7 @@ from functions.simulate.claims import (
     published,
     xr_secret_ref,
 )
-from functions.simulate.providers import TRANSITION_TIME, observe_all
+from functions.simulate.providers import TRANSITION_TIME, condition, observe_all
 from functions.simulate.requests import (
     ObservedResource,
     desired_resources,
@@ -243,11 +243,11 @@ class ControlPlane:
         status = {k: v for k, v in xr_status.items() if k not in XR_STATUS_MACHINERY}
         wanted = set(xr_status.get("claimConditionTypes") or [])
         conditions = [c for c in xr_status.get("conditions") or [] if c.get("type") in wanted]
-        conditions.append(_condition("Synced", True, "ReconcileSuccess"))
+        conditions.append(condition("Synced", True, "ReconcileSuccess"))
         if xr_ready:
-            conditions.append(_condition("Ready", True, "Available"))
+            conditions.append(condition("Ready", True, "Available"))
         else:
-            waiting = _condition("Ready", False, "Waiting")
+            waiting = condition("Ready", False, "Waiting")
             waiting["message"] = "Claim is waiting for composite resource to become Ready"
             conditions.append(waiting)
         status["conditions"] = conditions
@@ -273,15 +273,6 @@ def _for_claim(condition: fnv1.Condition) -> bool:
     return bool(condition.target == fnv1.TARGET_COMPOSITE_AND_CLAIM)
 
 
-def _condition(type_: str, ok: bool, reason: str) -> dict[str, str]:
-    return {
-        "type": type_,
-        "status": "True" if ok else "False",
-        "reason": reason,
-        "lastTransitionTime": TRANSITION_TIME,
-    }
-
-
 def _xr_conditions(rsp: fnv1.RunFunctionResponse, ready: bool) -> list[dict[str, str]]:
     """The XR's conditions after a reconcile: the function's (never a system condition), then
     Synced and Ready."""
@@ -296,8 +287,8 @@ def _xr_conditions(rsp: fnv1.RunFunctionResponse, ready: bool) -> list[dict[str,
         for c in rsp.conditions
         if c.type not in SYSTEM_CONDITION_TYPES
     ]
-    conditions.append(_condition("Synced", True, "ReconcileSuccess"))
-    conditions.append(_condition("Ready", ready, "Available" if ready else "Creating"))
+    conditions.append(condition("Synced", True, "ReconcileSuccess"))
+    conditions.append(condition("Ready", ready, "Available" if ready else "Creating"))
     return [{k: v for k, v in c.items() if v != ""} for c in conditions]
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.kit import Composite, ProviderConfigRef
-from functions.kit.shapes import DeletionPolicy
+from functions.kit import Composite, DeletionPolicy, ProviderConfigRef
 from functions.resources.kinds import KUBERNETES_OBJECT
 
 

@@ -21,11 +21,11 @@ from support.oracle import facts_available, misplaced_external_names
 from support.transitions import forced_replacements
 
 from functions import simulate
+from functions.simulate import EXTERNAL_NAME
 
 CLAIM = load_xr("bucket/claim.yaml")
 XR = load_xr("bucket/xr.yaml")
 MODES = {"claim": CLAIM, "namespaced": XR}
-EXTERNAL_NAME = "crossplane.io/external-name"
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 

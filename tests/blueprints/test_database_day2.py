@@ -23,8 +23,8 @@ from support.oracle import facts_available, facts_of, field_value
 from support.transitions import reconcile_until_settled, without_status
 
 from functions import simulate
+from functions.simulate import EXTERNAL_NAME
 
-EXTERNAL_NAME = "crossplane.io/external-name"
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 OTHER_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/9999abcd-12ab-34cd-56ef-1234567890ab"
 MODES = ["claim", "namespaced"]

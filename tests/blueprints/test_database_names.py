@@ -13,8 +13,8 @@ from support.database import EXAMPLES, ON_CLUSTER, POSTGRES, REQUIRED
 from support.oracle import facts_available, misplaced_external_names
 
 from functions import simulate
+from functions.simulate import EXTERNAL_NAME
 
-EXTERNAL_NAME = "crossplane.io/external-name"
 # RDS: 1-63 (identifiers) or 1-255 (group and snapshot names) letters, digits and hyphens, a
 # letter first, no two hyphens in a row, no hyphen last.
 RDS_NAME = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]*(?<!-)$")

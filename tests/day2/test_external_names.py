@@ -23,12 +23,12 @@ from support.transitions import Scenario, steady_state
 from functions import simulate
 from functions.kit.shapes import Kind
 from functions.resources import kinds
+from functions.simulate import EXTERNAL_NAME
 
 pytestmark = pytest.mark.skipif(
     not facts_available(), reason="../shared/provider-facts/facts.yaml not found"
 )
 
-EXTERNAL_NAME = "crossplane.io/external-name"
 
 # IdentifierFromProvider kinds with a user-chosen AWS name, and the field holding it (each
 # checked against the oracle's words below).

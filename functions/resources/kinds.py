@@ -4,7 +4,7 @@ Cluster-scoped AWS kinds are composed at their storage version; the namespaced `
 only serve v1beta1.
 """
 
-from functions.kit.shapes import aws, crossplane_contrib
+from functions.kit import aws, crossplane_contrib
 
 # S3
 BUCKET = aws("s3", "Bucket", "v1beta2")

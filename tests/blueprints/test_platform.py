@@ -448,8 +448,8 @@ def test_kyverno_policies_never_exist_before_kyverno_is_ready() -> None:
 def test_a_release_that_is_not_ready_holds_back_what_needs_its_crds() -> None:
     request = _rounds("claim")[-1].request
     observed = {
-        key: simulate.ObservedResource(simulate.lookup(item.resource))
-        for key, item in request.observed.resources.items()
+        key: item
+        for key, item in simulate.observed_resources(request).items()
         if not key.startswith(("kyverno-policy-", "usage-kyverno-by-kyverno-policy-"))
     }
     observed["kyverno"] = simulate.observe("kyverno", observed["kyverno"].resource, ready=False)

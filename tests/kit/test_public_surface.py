@@ -1,4 +1,5 @@
-"""Blueprints use only what `functions.kit` exports: the kit's modules may change in any release.
+"""Blueprints (and the resource builders they share) use only what `functions.kit` exports: the
+kit's modules may change in any release.
 
 Modules still importing kit internals are listed in NOT_YET_ROUTED; their row is an expected
 failure naming the imports, until the module imports them from `functions.kit` (then the row
@@ -16,6 +17,7 @@ from support.compose import REPO
 BLUEPRINT_SOURCES = sorted(
     [
         *(REPO / "functions" / "blueprints").rglob("*.py"),
+        *(REPO / "functions" / "resources").rglob("*.py"),
         *(REPO / "examples" / "extending" / "paved_queue").rglob("*.py"),
     ]
 )

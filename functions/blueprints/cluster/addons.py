@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from functions.kit import ComposeError, Composite
-from functions.kit.observed import Observed
+from functions.kit import ComposeError, Composite, Observed
 from functions.resources import eks_addons
 from functions.resources.kinds import ADDON, POD_IDENTITY_ASSOCIATION
 

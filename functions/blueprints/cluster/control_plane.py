@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.kit import Composite, Desired, dns_label
-from functions.kit.shapes import CONNECTION_SECRET_NAMESPACE
+from functions.kit import CONNECTION_SECRET_NAMESPACE, Composite, Desired, dns_label
 from functions.resources import kms
 from functions.resources.kinds import CLUSTER_AUTH, EKS_CLUSTER
 

@@ -9,8 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from functions.kit import ComposeError, Composite, Desired, read_status
-from functions.kit.composite import CLAIM_NAMESPACE_LABEL
+from functions.kit import CLAIM_NAMESPACE_LABEL, ComposeError, Composite, Desired, read_status
 
 from .parameters import ClusterInfo, ClusterParameters
 from .platform.parameters import PlatformStatus

@@ -16,8 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from functions.kit import ComposeError, Composite, short_hash
-from functions.kit.observed import Observed
+from functions.kit import ComposeError, Composite, Observed, short_hash
 from functions.resources.kinds import NODE_GROUP
 
 from .keys import CLUSTER_KEY

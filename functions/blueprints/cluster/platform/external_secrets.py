@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.kit import Composite
-from functions.kit.composite import CLAIM_NAME_LABEL, CLAIM_NAMESPACE_LABEL
+from functions.kit import CLAIM_NAME_LABEL, CLAIM_NAMESPACE_LABEL, Composite
 from functions.resources.regions import partition
 
 from .build import OBJECT_ANY_ORDER, Platform

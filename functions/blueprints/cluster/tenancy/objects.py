@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.kit import Composite, Desired, dns_label
-from functions.kit.composite import CLAIM_NAME_LABEL, CLAIM_NAMESPACE_LABEL
+from functions.kit import CLAIM_NAME_LABEL, CLAIM_NAMESPACE_LABEL, Composite, Desired, dns_label
 
 from ..host import Cluster
 from ..parameters import ClusterInfo, ClusterParameters, ClusterStatus

@@ -12,8 +12,13 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from functions.kit import Composite, Desired, Observed, ProviderConfigRef
-from functions.kit.shapes import CONNECTION_SECRET_NAMESPACE
+from functions.kit import (
+    CONNECTION_SECRET_NAMESPACE,
+    Composite,
+    Desired,
+    Observed,
+    ProviderConfigRef,
+)
 from functions.resources.kinds import HELM_PROVIDER_CONFIG, HELM_RELEASE, KUBERNETES_PROVIDER_CONFIG
 from functions.resources.kubernetes import kubernetes_object
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from functions.kit import Composite, Desired, dns_label
-from functions.resources.kinds import ROLE, ROLE_POLICY_ATTACHMENT
+from functions.resources import iam
 from functions.resources.regions import partition
 
 from .parameters import ClusterParameters
@@ -21,12 +20,6 @@ NODE_ROLE_POLICIES = {
 }
 EBS_CSI_ROLE_POLICIES = {"ebs-csi-role-policy": "service-role/AmazonEBSCSIDriverPolicy"}
 IAM_ROLE_NAME_MAX = 64
-
-
-def principal_tags(xr: Composite[ClusterParameters]) -> dict[str, str]:
-    """Only Paved's identifying tags: on an IAM role, tags are principal tags that IAM policies
-    can grant access by (ABAC), so a developer's tags must not reach them."""
-    return {k: v for k, v in xr.tags().items() if k.startswith("paved.dev/")}
 
 
 def role_name(xr: Composite[ClusterParameters], role_key: str) -> str:
@@ -52,15 +45,6 @@ def managed_policy_arn(region: str, name: str) -> str:
     return f"arn:{partition(region)}:iam::aws:policy/{name}"
 
 
-def trust_policy(service: str, *, tag_session: bool = False) -> str:
-    actions = ["sts:AssumeRole", "sts:TagSession"] if tag_session else "sts:AssumeRole"
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": actions}],
-    }
-    return json.dumps(policy, sort_keys=True)
-
-
 @dataclass(frozen=True)
 class RoleSpec:
     """An IAM role a service assumes, with the AWS managed policies attached to it."""
@@ -70,8 +54,6 @@ class RoleSpec:
     description: str
     policies: dict[str, str]  # attachment key -> AWS managed policy name
     stage: str
-    # Pod Identity sessions are tagged, so the trust policy must allow sts:TagSession.
-    tag_session: bool = False
 
     @property
     def keys(self) -> list[str]:
@@ -97,11 +79,10 @@ def roles(cluster_name: str) -> tuple[RoleSpec, ...]:
         ),
         RoleSpec(
             "ebs-csi-role",
-            "pods.eks.amazonaws.com",
+            iam.PODS,
             f"EBS CSI driver of {cluster_name}",
             EBS_CSI_ROLE_POLICIES,
             ADDONS,
-            tag_session=True,
         ),
     )
 
@@ -124,14 +105,11 @@ def compose(xr: Composite[ClusterParameters], out: Desired, cluster_name: str) -
 
 
 def role(xr: Composite[ClusterParameters], spec: RoleSpec) -> dict[str, Any]:
-    return xr.shape.managed(
-        ROLE,
-        xr.resource_name(spec.key),
-        {
-            "assumeRolePolicy": trust_policy(spec.service, tag_session=spec.tag_session),
-            "description": spec.description,
-            "tags": principal_tags(xr),
-        },
+    return iam.role(
+        xr,
+        spec.key,
+        service=spec.service,
+        description=spec.description,
         external_name=role_name(xr, spec.key),
     )
 
@@ -139,11 +117,6 @@ def role(xr: Composite[ClusterParameters], spec: RoleSpec) -> dict[str, Any]:
 def attachment(
     xr: Composite[ClusterParameters], key: str, role_key: str, policy: str
 ) -> dict[str, Any]:
-    return xr.shape.managed(
-        ROLE_POLICY_ATTACHMENT,
-        xr.resource_name(key),
-        {
-            "policyArn": managed_policy_arn(xr.params.region, policy),
-            "roleRef": xr.ref(role_key),
-        },
+    return iam.attachment(
+        xr, key, role_key=role_key, policy_arn=managed_policy_arn(xr.params.region, policy)
     )

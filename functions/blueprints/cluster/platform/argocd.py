@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from functions.kit import ComposeError, Observed, ProviderConfigRef
+from functions.resources.iam import principal_tags
 from functions.resources.kinds import (
     ACCESS_ENTRY,
     ACCESS_POLICY_ASSOCIATION,
@@ -15,7 +16,6 @@ from functions.resources.kinds import (
 )
 from functions.resources.regions import partition
 
-from ..iam import principal_tags
 from ..keys import CLUSTER_KEY
 from .build import Platform, aws_name
 from .parameters import ArgoCd, ArgoCdHub, Gitops

@@ -4,22 +4,17 @@ roles, and the bookkeeping (stage gates, deletion order, status) they share."""
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from functions.kit import Composite, Desired, ProviderConfigRef, dns_label
+from functions.resources import iam
 from functions.resources.kinds import (
     HELM_RELEASE,
-    POD_IDENTITY_ASSOCIATION,
-    POLICY,
-    ROLE,
-    ROLE_POLICY_ATTACHMENT,
 )
 from functions.resources.kubernetes import kubernetes_object
 
-from ..iam import principal_tags, trust_policy
 from ..keys import CLUSTER_AUTH_KEY, CLUSTER_KEY
 from ..parameters import ClusterParameters
 from ..providers import provider_config_name
@@ -191,35 +186,27 @@ class Platform:
             f"{prefix}-role-policy",
             f"{prefix}-pod-identity",
         )
-        role_name = aws_name(xr, prefix)
-        # Pod Identity sessions are tagged, so the trust policy must allow sts:TagSession.
+        # Not needed before the cluster: the cluster's first stage stays network and its IAM.
         self.add(
             component,
             role,
-            xr.shape.managed(
-                ROLE,
-                xr.resource_name(role),
-                {
-                    "assumeRolePolicy": trust_policy("pods.eks.amazonaws.com", tag_session=True),
-                    "description": description,
-                    "tags": principal_tags(xr),
-                },
-                external_name=role_name,
+            iam.role(
+                xr,
+                role,
+                service=iam.PODS,
+                description=description,
+                external_name=aws_name(xr, prefix),
             ),
-            # Not needed before the cluster: the cluster's first stage stays network and its IAM.
             [CLUSTER_KEY],
         )
         self.add(
             component,
             policy_key,
-            xr.shape.managed(
-                POLICY,
-                xr.resource_name(policy_key),
-                {
-                    "policy": json.dumps(policy, sort_keys=True, separators=(",", ":")),
-                    "description": description,
-                    "tags": xr.tags(),
-                },
+            iam.policy(
+                xr,
+                policy_key,
+                document=policy,
+                description=description,
                 external_name=aws_name(xr, prefix, max_len=128),
             ),
             [CLUSTER_KEY],
@@ -227,31 +214,18 @@ class Platform:
         self.add(
             component,
             attachment,
-            xr.shape.managed(
-                ROLE_POLICY_ATTACHMENT,
-                xr.resource_name(attachment),
-                {
-                    "policyArnRef": xr.ref(policy_key),
-                    "roleRef": xr.ref(role),
-                },
-            ),
+            iam.attachment(xr, attachment, role_key=role, policy_key=policy_key),
             [role, policy_key],
         )
-        namespace, name = service_account
         self.add(
             component,
             association,
-            xr.shape.managed(
-                POD_IDENTITY_ASSOCIATION,
-                xr.resource_name(association),
-                {
-                    "region": xr.params.region,
-                    "clusterNameRef": xr.ref(CLUSTER_KEY),
-                    "namespace": namespace,
-                    "serviceAccount": name,
-                    "roleArnRef": xr.ref(role),
-                    "tags": xr.tags(),
-                },
+            iam.pod_identity_association(
+                xr,
+                association,
+                cluster={"clusterNameRef": xr.ref(CLUSTER_KEY)},
+                service_account=service_account,
+                role_key=role,
             ),
             [self.pod_identity_agent, role, attachment],
         )

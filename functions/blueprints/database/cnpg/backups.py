@@ -6,12 +6,10 @@ from __future__ import annotations
 import json
 
 from functions.kit import ComposeError, Composite, Desired
-from functions.resources import kms
+from functions.resources import iam, kms
 from functions.resources.arns import bucket_arn
-from functions.resources.kinds import POD_IDENTITY_ASSOCIATION, POLICY, ROLE, ROLE_POLICY_ATTACHMENT
 
 from ... import bucket as buckets
-from ...cluster.iam import trust_policy
 from ..parameters import DatabaseParameters
 from ..rds import as_created
 from .names import (
@@ -141,15 +139,11 @@ def compose_backup_identity(
     description = f"Backups of PostgreSQL database {namespace(xr)} in {target.eks_name}"
     out.add(
         ROLE_KEY,
-        xr.shape.managed(
-            ROLE,
-            xr.resource_name(ROLE_KEY),
-            {
-                # Pod Identity sessions are tagged, so the trust policy must allow sts:TagSession.
-                "assumeRolePolicy": trust_policy("pods.eks.amazonaws.com", tag_session=True),
-                "description": description,
-                "tags": xr.tags(),
-            },
+        iam.role(
+            xr,
+            ROLE_KEY,
+            service=iam.PODS,
+            description=description,
             external_name=role_name(xr),
             deletion_policy=kept,
         ),
@@ -160,14 +154,11 @@ def compose_backup_identity(
     )
     out.add(
         POLICY_KEY,
-        xr.shape.managed(
-            POLICY,
-            xr.resource_name(POLICY_KEY),
-            {
-                "policy": backup_policy_document(xr, bucket),
-                "description": as_created(xr, POLICY_KEY, "description", description),
-                "tags": xr.tags(),
-            },
+        iam.policy(
+            xr,
+            POLICY_KEY,
+            document=backup_policy_document(xr, bucket),
+            description=as_created(xr, POLICY_KEY, "description", description),
             external_name=policy_name(xr),
             deletion_policy=kept,
         ),
@@ -176,14 +167,8 @@ def compose_backup_identity(
     )
     out.add(
         ATTACHMENT_KEY,
-        xr.shape.managed(
-            ROLE_POLICY_ATTACHMENT,
-            xr.resource_name(ATTACHMENT_KEY),
-            {
-                "policyArnRef": xr.ref(POLICY_KEY),
-                "roleRef": xr.ref(ROLE_KEY),
-            },
-            deletion_policy=kept,
+        iam.attachment(
+            xr, ATTACHMENT_KEY, role_key=ROLE_KEY, policy_key=POLICY_KEY, deletion_policy=kept
         ),
         after=[ROLE_KEY, POLICY_KEY],
         stage=BACKUPS,
@@ -191,18 +176,18 @@ def compose_backup_identity(
     )
     out.add(
         ASSOCIATION_KEY,
-        xr.shape.managed(
-            POD_IDENTITY_ASSOCIATION,
-            xr.resource_name(ASSOCIATION_KEY),
-            {
-                "region": p.region,
-                # Immutable: kept as created (moving to another cluster is refused before).
-                "clusterName": as_created(xr, ASSOCIATION_KEY, "clusterName", target.eks_name),
-                "namespace": as_created(xr, ASSOCIATION_KEY, "namespace", namespace(xr)),
-                "serviceAccount": as_created(xr, ASSOCIATION_KEY, "serviceAccount", CLUSTER_NAME),
-                "roleArnRef": xr.ref(ROLE_KEY),
-                "tags": xr.tags(),
+        iam.pod_identity_association(
+            xr,
+            ASSOCIATION_KEY,
+            # Immutable: kept as created (moving to another cluster is refused before).
+            cluster={
+                "clusterName": as_created(xr, ASSOCIATION_KEY, "clusterName", target.eks_name)
             },
+            service_account=(
+                as_created(xr, ASSOCIATION_KEY, "namespace", namespace(xr)),
+                as_created(xr, ASSOCIATION_KEY, "serviceAccount", CLUSTER_NAME),
+            ),
+            role_key=ROLE_KEY,
             deletion_policy=kept,
         ),
         after=[ROLE_KEY, ATTACHMENT_KEY],

@@ -8,11 +8,14 @@
 - every resource another one comes `after` has a deletion-order rule: it is used by something
   (`uses=[...]` / `out.uses(...)`, a Usage), or says why its deletion order does not matter
   (`delete_in_any_order="..."`);
-- `after`, `uses` and deletion rules name resources that are planned (a typo gates forever).
+- `after`, `uses` and deletion rules name resources that are planned (a typo gates forever);
+- the Usages form no cycle (each side of a cycle would wait for the other to be deleted first,
+  so deleting the XR would never finish).
 """
 
 from __future__ import annotations
 
+from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
@@ -56,7 +59,21 @@ def problems(out: Desired) -> list[str]:
     for key in out.any_delete_order:
         if key not in planned:
             found.append(f"{key}: delete_in_any_order for a resource that is not planned")
+    found += _deletion_cycles(out)
     return found
+
+
+def _deletion_cycles(out: Desired) -> list[str]:
+    """A cycle of Usages, as `a -> b -> a` (each must be deleted before the next), if any."""
+    waits_for: dict[str, set[str]] = {}
+    for rule in out.usage_rules:
+        waits_for.setdefault(rule.used, set()).add(rule.user)
+    try:
+        tuple(TopologicalSorter(waits_for).static_order())
+    except CycleError as error:
+        cycle = error.args[1]
+        return ["deletion order has a cycle: " + " -> ".join(cycle)]
+    return []
 
 
 def assert_well_formed(out: Desired) -> None:

@@ -181,6 +181,24 @@ def test_the_check_names_what_is_missing() -> None:
         assert_well_formed(compose(blueprint, simulate.request(XR)))
 
 
+def test_usages_in_a_cycle_are_named() -> None:
+    from functions.kit import Blueprint, CommonParameters, Composite, Desired, Model
+
+    def circular(xr: Composite[CommonParameters], out: Desired) -> None:
+        thing = {"apiVersion": "v1", "kind": "ConfigMap"}
+        out.add("a", thing, stage="S", uses=["b"])
+        out.add("b", thing, stage="S", uses=["c"])
+        out.add("c", thing, stage="S", uses=["a"])
+
+    blueprint = Blueprint("XToy", "Toy", "", CommonParameters, Model, circular)
+    (found,) = problems(compose(blueprint, simulate.request(XR)))
+    assert found.startswith("deletion order has a cycle: ")
+    cycle = found.removeprefix("deletion order has a cycle: ").split(" -> ")
+    assert cycle[0] == cycle[-1] and set(cycle) == {"a", "b", "c"}
+    # In deletion order: a goes before b (a uses b), b before c, c before a.
+    assert " -> ".join(cycle) in ("a -> b -> c -> a", "b -> c -> a -> b", "c -> a -> b -> c")
+
+
 def test_status_is_written_through_the_models_by_alias() -> None:
     rsp = run(XR, settled(XR))
     toy_status = status(rsp)["toy"]

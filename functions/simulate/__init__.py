@@ -5,7 +5,8 @@ Used by `paved render --until-ready`, the tests' reconcile replays and the bench
 - `requests`: RunFunctionRequests as Crossplane builds them, responses read back as plain data;
 - `claims`: Crossplane's claim -> XR translation and connection secret propagation;
 - `providers`: fake providers, keyed by the kinds of `functions/resources/kinds.py`;
-- `replay`: Crossplane's reconcile loop (required resources, garbage collection, readiness).
+- `replay`: Crossplane's reconcile loop (required resources, garbage collection, readiness);
+- `deletion`: deleting an XR, held back by its Usages.
 """
 
 from functions.kit.observed import lookup
@@ -17,6 +18,7 @@ from functions.simulate.claims import (
     configure_xr,
     connection_secret_keys,
 )
+from functions.simulate.deletion import Deletion, delete_all
 from functions.simulate.providers import (
     ACCOUNT_ID,
     FAKES,
@@ -57,6 +59,7 @@ __all__ = [
     "NAMED_BY_EXTERNAL_NAME",
     "TRANSITION_TIME",
     "ControlPlane",
+    "Deletion",
     "Fake",
     "ObservedResource",
     "Round",
@@ -67,6 +70,7 @@ __all__ = [
     "configure_xr",
     "connection_secret_keys",
     "decode_secret_data",
+    "delete_all",
     "desired_resources",
     "fake_id",
     "fatal_messages",

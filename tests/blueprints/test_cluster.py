@@ -25,6 +25,7 @@ from support.golden import assert_golden
 from support.platform import without_platform
 
 from functions import simulate
+from functions.kit import dns_label
 from functions.resources.eks_addons import ADDON_VERSIONS
 
 CLAIM = load_xr("cluster/claim.yaml")
@@ -190,11 +191,24 @@ def test_names_are_pinned() -> None:
         "usage-ebs-csi-role-by-cluster",
         "usage-ebs-csi-role-policy-by-cluster",
         "usage-kms-key-by-eks-cluster",
+        "usage-nat-gateway-a-by-cluster",
+        "usage-nat-gateway-b-by-cluster",
+        "usage-nat-gateway-c-by-cluster",
         "usage-node-role-by-nodes-batch",
         "usage-node-role-by-nodes-general",
         "usage-node-role-cni-policy-by-cluster",
         "usage-node-role-ecr-policy-by-cluster",
         "usage-node-role-worker-policy-by-cluster",
+        "usage-route-private-a-nat-by-cluster",
+        "usage-route-private-b-nat-by-cluster",
+        "usage-route-private-c-nat-by-cluster",
+        "usage-route-public-internet-by-cluster",
+        "usage-route-table-association-private-a-by-cluster",
+        "usage-route-table-association-private-b-by-cluster",
+        "usage-route-table-association-private-c-by-cluster",
+        "usage-route-table-association-public-a-by-cluster",
+        "usage-route-table-association-public-b-by-cluster",
+        "usage-route-table-association-public-c-by-cluster",
         "usage-subnet-private-a-by-cluster",
         "usage-subnet-private-b-by-cluster",
         "usage-subnet-private-c-by-cluster",
@@ -206,7 +220,12 @@ def test_names_are_pinned() -> None:
         for key in resources
         if key not in ("helm-provider-config", "kubernetes-provider-config")
     }
-    assert all(resources[key]["metadata"]["name"] == f"{XR_NAME}-{key}" for key in prefixed)
+    # <xr>-<key>, cut to 63 characters with a hash of the whole when longer.
+    assert all(
+        resources[key]["metadata"]["name"]
+        == (f"{XR_NAME}-{key}" if len(f"{XR_NAME}-{key}") <= 63 else dns_label(XR_NAME, key))
+        for key in prefixed
+    )
     assert resources["helm-provider-config"]["metadata"]["name"] == XR_NAME
     assert resources["kubernetes-provider-config"]["metadata"]["name"] == XR_NAME
     external_names = {

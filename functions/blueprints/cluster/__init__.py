@@ -70,14 +70,13 @@ def compose(xr: Composite[ClusterParameters], out: Desired) -> None:
         CLUSTER_KEY,
         lambda: control_plane.cluster(xr, private_subnets),
         stage=CONTROL_PLANE,
-        after=[*network_keys, *iam_keys, *key_keys],
+        after=[*network_keys.all, *iam_keys, *key_keys],
         uses=key_keys,
     )
     for role_key in ("cluster-role", "cluster-role-policy"):
         out.uses(CLUSTER_KEY, role_key, key=f"usage-{role_key}-by-cluster")
-    for subnet in private_subnets:
-        out.uses(CLUSTER_KEY, subnet, key=f"usage-{subnet}-by-cluster")
-    out.uses(CLUSTER_KEY, "vpc", key="usage-vpc-by-cluster")
+    for held in network_keys.held_by_cluster:
+        out.uses(CLUSTER_KEY, held, key=f"usage-{held}-by-cluster")
 
     # 3. What needs only the control plane: its kubeconfig, the CNI nodes need, access, SSO.
     out.add(

@@ -133,33 +133,50 @@ def _zone_names(params: ClusterParameters) -> list[str]:
     return [region + letter for letter in letters[:count]]
 
 
-# What the cluster runs in (its VPC and private subnets) is kept until the cluster is gone by
-# Usages the cluster declares; the rest needs no order.
-ANY_ORDER = (
-    "EC2 refuses to delete it while anything still sits in it or routes through it "
-    "(DependencyViolation) and the provider retries until it can; it holds no data"
-)
+# How each part of the network is deleted safely. What EC2 refuses to delete while it is in use
+# can go in any order: the provider retries until it can. What EC2 deletes whenever asked and the
+# nodes' way out to AWS depends on (NAT gateways, routes, route table associations) is held by
+# the cluster, which goes only after every node group: the controllers on the nodes (the load
+# balancer controller, the EBS CSI driver) still call AWS while the platform is deleted, and a
+# load balancer or volume they could not delete would be left behind and keep the VPC.
+IN_USE = "EC2 refuses to delete it while {} (DependencyViolation); the provider retries"
+ANY_ORDER = {
+    INTERNET_GATEWAY: IN_USE.format("public addresses in the VPC are mapped"),
+    ROUTE_TABLE: IN_USE.format("a subnet is associated with it"),
+    EIP: IN_USE.format("a NAT gateway holds the address"),
+    SUBNET: IN_USE.format("network interfaces (NAT gateways, load balancers) are in it"),
+}
+
+
+@dataclass(frozen=True)
+class NetworkKeys:
+    all: list[str]  # every resource of the network
+    held_by_cluster: list[str]  # what the cluster runs in, or its nodes reach AWS through
 
 
 def compose(
     xr: Composite[ClusterParameters], out: Desired, net: Layout, cluster_name: str
-) -> list[str]:
+) -> NetworkKeys:
     """Add the network; returns the composition resource names of everything in it."""
     region = xr.params.region
     keys: list[str] = []
-    held_by_cluster = {"vpc", *private_subnet_keys(net)}
+    private_subnets = set(private_subnet_keys(net))
+    held: list[str] = []
 
     def add(key: str, kind: Any, for_provider: dict[str, Any], name_tag: str | None = None) -> None:
         body = {"region": region, **for_provider}
         if name_tag is not None:
             body["tags"] = xr.tags(Name=name_tag, **body.pop("tags", {}))
+        any_order = None if key in private_subnets else ANY_ORDER.get(kind)
         out.add(
             key,
             xr.shape.managed(kind, xr.resource_name(key), body),
             stage=NETWORK,
-            delete_in_any_order=None if key in held_by_cluster else ANY_ORDER,
+            delete_in_any_order=any_order,
         )
         keys.append(key)
+        if any_order is None:
+            held.append(key)
 
     ref = xr.ref
 
@@ -259,7 +276,7 @@ def compose(
                 "subnetIdRef": ref(f"subnet-private-{s}"),
             },
         )
-    return keys
+    return NetworkKeys(keys, held)
 
 
 def nat_gateway_for(xr: Composite[ClusterParameters], net: Layout, zone: Zone) -> str:

@@ -18,7 +18,7 @@ from functions.simulate.claims import (
     configure_xr,
     connection_secret_keys,
 )
-from functions.simulate.deletion import Deletion, delete_all
+from functions.simulate.deletion import Deletion, delete_all, held_by_usages
 from functions.simulate.providers import (
     ACCOUNT_ID,
     FAKES,
@@ -75,6 +75,7 @@ __all__ = [
     "fake_id",
     "fatal_messages",
     "fully_observed",
+    "held_by_usages",
     "kind_of",
     "lookup",
     "observe",

@@ -1,4 +1,5 @@
-"""Deleting an XR as Crossplane does: every composed resource at once, held back by Usages.
+"""Deleting as Crossplane does, held back by Usages: an XR (every composed resource at once), or
+what a reconcile no longer desires (`held_by_usages`).
 
 Crossplane's Usage webhook refuses to delete a resource while a Usage names it in `of`; a Usage
 composed with the XR is itself deleted only once its `by` resource is gone (the Usage controller
@@ -56,3 +57,25 @@ def delete_all(resources: Mapping[str, dict[str, Any]]) -> Deletion:
         waves.append(wave)
         remaining -= set(wave)
     return Deletion(waves, sorted(remaining))
+
+
+def held_by_usages(
+    kept: Mapping[str, dict[str, Any]], deleting: Mapping[str, dict[str, Any]]
+) -> set[str]:
+    """What of `deleting` (no longer desired) the Usage webhook refuses to delete because a Usage
+    still composed (`kept`) names it in `of`. The garbage collector removes a decomposed
+    resource's composite labels before deleting it, so a decomposed Usage goes at once without
+    waiting for its `by` (crossplane/crossplane composition_functions.go,
+    DeletingComposedResourceGarbageCollector; the fix of issue 5880)."""
+    names = {
+        (r.get("kind"), (r.get("metadata") or {}).get("name")): key for key, r in deleting.items()
+    }
+    held = set()
+    for usage in kept.values():
+        if usage.get("kind") not in USAGE_KINDS:
+            continue
+        of = (usage.get("spec") or {}).get("of") or {}
+        key = names.get((of.get("kind"), (of.get("resourceRef") or {}).get("name")))
+        if key is not None:
+            held.add(key)
+    return held

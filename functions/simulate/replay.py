@@ -9,7 +9,8 @@ Each round is what Crossplane does on one reconcile (internal/controller/apiexte
 - otherwise apply the desired state: the XR's status, the XR's connection Secret (claim mode,
   filtered by the XRD's connectionSecretKeys), every desired composed resource (an existing one
   keeps its name), the XR's resourceRefs; and *delete* every observed composed resource missing
-  from the desired state (the composed-resource garbage collector);
+  from the desired state (the composed-resource garbage collector), unless a Usage still
+  composed names it (the Usage webhook refuses: it stays, observed, until the Usage goes);
 - the XR is Ready when the function says so, or, when it does not, when every desired composed
   resource is marked ready;
 - the claim gets the XR's status and the conditions meant for it, and, once the XR is Ready, a
@@ -35,6 +36,7 @@ from functions.simulate.claims import (
     published,
     xr_secret_ref,
 )
+from functions.simulate.deletion import held_by_usages
 from functions.simulate.providers import TRANSITION_TIME, condition, observe_all
 from functions.simulate.requests import (
     ObservedResource,
@@ -57,6 +59,8 @@ class Round:
     # What the control plane looks like after this reconcile.
     xr_ready: bool = False
     deleted: list[str] = field(default_factory=list)
+    # No longer desired, but a composed Usage still names it: the webhook refused the delete.
+    held: list[str] = field(default_factory=list)
     secrets: Secrets = field(default_factory=dict)
     claim: dict[str, Any] | None = None
 
@@ -219,7 +223,10 @@ class ControlPlane:
             details = dict(rsp.desired.composite.connection_details)
             self.secrets[xr_secret] = published(details, connection_secret_keys(self.xr["kind"]))
         desired = desired_resources(rsp)
-        round_.deleted = sorted(set(self.observed) - set(desired))
+        undesired = {k: o.resource for k, o in self.observed.items() if k not in desired}
+        held = held_by_usages(desired, undesired)
+        round_.deleted = sorted(set(undesired) - held)
+        round_.held = sorted(held)
         for key, resource in desired.items():
             if key in self.observed:  # Crossplane keeps an existing composed resource's name
                 kept = self.observed[key].resource.get("metadata") or {}
@@ -227,7 +234,8 @@ class ControlPlane:
                 for field_ in ("name", "namespace"):
                     if kept.get(field_):
                         metadata[field_] = kept[field_]
-        self.observed = observe_all(desired)
+        still_there = {k: self.observed[k] for k in held}
+        self.observed = {**observe_all(desired), **still_there}
         self._record_resource_refs(desired)
         for resource in desired.values():
             if resource.get("apiVersion") == "v1" and resource.get("kind") == "Secret":

@@ -117,3 +117,27 @@ def test_a_usage_cycle_never_finishes() -> None:
     )
     assert deletion.waves == []
     assert deletion.stuck == ["a", "a-by-b", "b", "b-by-a"]
+
+
+def test_a_reconcile_cannot_delete_what_a_composed_usage_still_names() -> None:
+    def usage(of: str, by: str) -> dict:  # type: ignore[type-arg]
+        def ref(target: str) -> dict:  # type: ignore[type-arg]
+            return {"kind": "ConfigMap", "resourceRef": {"name": target}}
+
+        return {
+            "kind": "Usage",
+            "metadata": {"name": f"{of}-by-{by}"},
+            "spec": {"of": ref(of), "by": ref(by)},
+        }
+
+    dropped = {
+        "a": {"kind": "ConfigMap", "metadata": {"name": "a"}},
+        "b": {"kind": "ConfigMap", "metadata": {"name": "b"}},
+        "b-by-c": usage("b", "c"),
+    }
+    still_desired = {
+        "a-by-c": usage("a", "c"),
+        "c": {"kind": "ConfigMap", "metadata": {"name": "c"}},
+    }
+    # The webhook refuses to delete `a`; `b`'s Usage is decomposed with it and does not hold it.
+    assert simulate.held_by_usages(still_desired, dropped) == {"a"}

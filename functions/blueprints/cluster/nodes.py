@@ -156,7 +156,8 @@ def observed_pool(observed_key: str, observed: Observed) -> str | None:
 
 def plan(xr: Composite[ClusterParameters], pools: list[NodePool], subnet_keys: list[str]) -> Plan:
     observed_groups: dict[str, list[str]] = {}
-    for observed_key in sorted(xr.observed):
+    # Every node group Paved composes is keyed nodes-<pool>[-<hash>] (see `key`).
+    for observed_key in sorted(k for k in xr.observed if k.startswith("nodes-")):
         observed = xr.observed[observed_key]
         if observed.get("kind") != NODE_GROUP.kind:
             continue

@@ -130,12 +130,13 @@ class Desired:
         outlive it (a Usage each); `delete_in_any_order` why none is needed when others depend
         on it. Returns whether it was emitted.
         """
-        if key in self._planned_set:
+        planned = self._planned_set
+        if key in planned:
             raise ValueError(f"composition resource name {key!r} is used twice")
         if key in self.removals:
             raise ValueError(f"composition resource {key!r} is both added and removed")
         self.planned.append(key)
-        self._planned_set.add(key)
+        planned.add(key)
         after = tuple(after)
         self.after[key] = after
         if stage is not None:
@@ -144,11 +145,14 @@ class Desired:
             self.uses(key, used)
         if delete_in_any_order is not None:
             self.any_delete_order[key] = delete_in_any_order
-        observed = self.xr.observed.get(key)
-        blockers = [dep for dep in after if not self.is_ready(dep)]
-        if blockers and observed is None:
-            self.waiting[key] = _waiting_for(blockers)
-            return False
+        observed_resources = self.xr.observed
+        observed = observed_resources.get(key)
+        if observed is None and after:
+            is_ready = observed_resources.is_ready
+            blockers = [dep for dep in after if not is_ready(dep)]
+            if blockers:
+                self.waiting[key] = _waiting_for(blockers)
+                return False
         ready = observed is not None and observed.ready
         built = resource() if callable(resource) else resource
         self.resources[key] = DesiredResource(built, ready)
@@ -199,8 +203,7 @@ class Desired:
 
     def is_ready(self, key: str) -> bool:
         """Whether composition resource `key` is observed and ready."""
-        observed = self.xr.observed.get(key)
-        return observed is not None and observed.ready
+        return self.xr.observed.is_ready(key)
 
     def status(self, **fields: Any) -> None:
         """Merge fields into the XR's status (values that are None are left out)."""

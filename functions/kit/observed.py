@@ -25,6 +25,8 @@ from google.protobuf import struct_pb2
 
 def _plain(value: struct_pb2.Value) -> Any:
     kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
     if kind == "struct_value":
         return {k: _plain(v) for k, v in value.struct_value.fields.items()}
     if kind == "list_value":
@@ -39,34 +41,36 @@ def _plain(value: struct_pb2.Value) -> Any:
 
 def string_at(struct: struct_pb2.Struct, *path: str) -> str | None:
     """The string at `path`, or None when a step is missing or it is not a string (fast)."""
+    value = _value_at(struct, path)
+    if value is None or value.WhichOneof("kind") != "string_value":
+        return None
+    return value.string_value
+
+
+def _value_at(struct: struct_pb2.Struct, path: tuple[str, ...]) -> struct_pb2.Value | None:
+    """The Value at a non-empty `path` inside `struct`, or None when any step is missing.
+
+    `.get` on a message map reads without inserting (indexing a missing key would add it).
+    """
     fields = struct.fields
-    last = len(path) - 1
-    for depth, key in enumerate(path):
-        if key not in fields:
+    value = None
+    for key in path:
+        if value is not None:
+            if value.WhichOneof("kind") != "struct_value":
+                return None
+            fields = value.struct_value.fields
+        value = fields.get(key)
+        if value is None:
             return None
-        value = fields[key]
-        kind = value.WhichOneof("kind")
-        if depth == last:
-            return value.string_value if kind == "string_value" else None
-        if kind != "struct_value":
-            return None
-        fields = value.struct_value.fields
-    return None
+    return value
 
 
 def lookup(struct: struct_pb2.Struct, *path: str) -> Any:
     """The plain-Python value at `path` inside `struct`, or None when any step is missing."""
-    fields = struct.fields
-    for depth, key in enumerate(path):
-        if key not in fields:
-            return None
-        value = fields[key]
-        if depth == len(path) - 1:
-            return _plain(value)
-        if value.WhichOneof("kind") != "struct_value":
-            return None
-        fields = value.struct_value.fields
-    return {k: _plain(v) for k, v in fields.items()}
+    if not path:
+        return {k: _plain(v) for k, v in struct.fields.items()}
+    value = _value_at(struct, path)
+    return None if value is None else _plain(value)
 
 
 T = TypeVar("T")
@@ -88,7 +92,7 @@ def _type_name(value: Any) -> str:
 class Observed:
     """One observed composed resource."""
 
-    __slots__ = ("_conditions", "_notes", "_resource", "key")
+    __slots__ = ("_conditions", "_notes", "_ready", "_resource", "key")
 
     def __init__(
         self, resource: fnv1.Resource, key: str = "", notes: list[str] | None = None
@@ -99,6 +103,8 @@ class Observed:
         self._notes = notes if notes is not None else []
         # Conditions by type, read once: readiness is asked for several times per compose.
         self._conditions: dict[str, struct_pb2.Value | None] = {}
+        # Readiness, read once: gates ask for it many times per compose.
+        self._ready: bool | None = None
 
     def get(self, *path: str) -> Any:
         """A field by path, e.g. `observed.get("status", "atProvider", "arn")`; None if absent."""
@@ -222,11 +228,16 @@ class Observed:
     @property
     def ready(self) -> bool:
         """Ready condition True; a resource that never has conditions is ready once it exists."""
-        condition = self._find_condition("Ready")
-        if condition is None:
-            return not self._is_managed()
-        fields = condition.struct_value.fields
-        return "status" in fields and fields["status"].string_value == "True"
+        ready = self._ready
+        if ready is None:
+            condition = self._find_condition("Ready")
+            if condition is None:
+                ready = not self._is_managed()
+            else:
+                status = condition.struct_value.fields.get("status")
+                ready = status is not None and status.string_value == "True"
+            self._ready = ready
+        return ready
 
     def not_ready_reason(self) -> str:
         condition = self.condition("Ready") or self.condition("Synced")
@@ -278,12 +289,27 @@ class ObservedResources(Mapping[str, Observed]):
         self.notes: list[str] = []
 
     def __getitem__(self, name: str) -> Observed:
+        wrapped = self.get(name)
+        if wrapped is None:
+            raise KeyError(name)
+        return wrapped
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
         wrapped = self._wrapped.get(name)
         if wrapped is None:
-            if name not in self._resources:
-                raise KeyError(name)
-            wrapped = self._wrapped[name] = Observed(self._resources[name], name, self.notes)
+            resource = self._resources.get(name)
+            if resource is None:
+                return default
+            wrapped = self._wrapped[name] = Observed(resource, name, self.notes)
         return wrapped
+
+    def is_ready(self, name: str) -> bool:
+        """Whether composed resource `name` is observed and ready."""
+        observed = self.get(name)
+        return observed is not None and observed.ready
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._resources
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._resources)

@@ -33,7 +33,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,7 +143,7 @@ class Workload:
 
     @property
     def label(self) -> str:
-        return f"{self.kind} ({self.resources} resources)"
+        return f"{self.kind} ({self.resources} resources, {self.example})"
 
     def identical(self, count: int) -> list[bytes]:
         return [crossplane_tagged(self.request).SerializeToString(deterministic=True)] * count
@@ -548,16 +548,25 @@ def _verdict(what: str, ratio: float, target: float) -> str:
     return f"{what}: {ratio:.2f}x the floor (target <= {target}x): {met}"
 
 
-def run(requests: int = 400, scaling_seconds: float = 4.0, scaling: bool = True) -> Report:
+def run(
+    requests: int = 400,
+    scaling_seconds: float = 4.0,
+    scaling: bool = True,
+    kinds: Sequence[str] = (),
+) -> Report:
+    """The latency scenarios of XBucket and the largest blueprint (or of `kinds`), and more."""
     from crossplane.function import logging
 
     logging.configure(logging.Level.DISABLED)  # the in-process replay that builds the workloads
     found = workloads()
     if not found:
         raise RuntimeError("no blueprint example composes: nothing to benchmark")
-    chosen = [found[k] for k in ("XBucket",) if k in found]
+    unknown = sorted(set(kinds) - set(found))
+    if unknown:
+        raise RuntimeError(f"no example of {', '.join(unknown)} composes (known: {sorted(found)})")
     big = largest(found)
-    if big not in chosen:
+    chosen = [found[k] for k in kinds or ("XBucket",) if k in found]
+    if not kinds and big not in chosen:
         chosen.append(big)
     rows: list[Row] = []
     echo_address = f"127.0.0.1:{free_port()}"

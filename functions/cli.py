@@ -238,11 +238,21 @@ def tls_problem(certs_dir: str) -> str | None:
 )
 @click.option("--no-scaling", is_flag=True, help="Skip the replicas table.")
 @click.option(
+    "--only",
+    "kinds",
+    multiple=True,
+    metavar="KIND",
+    help="Only the latency scenarios of this XR kind (repeatable), e.g. XCluster; default: "
+    "XBucket and the largest blueprint.",
+)
+@click.option(
     "--profile",
     is_flag=True,
     help="Only profile churned full composes of the largest blueprint in process (cProfile).",
 )
-def bench(requests: int, scaling_seconds: float, no_scaling: bool, profile: bool) -> None:
+def bench(
+    requests: int, scaling_seconds: float, no_scaling: bool, kinds: tuple[str, ...], profile: bool
+) -> None:
     """Measure the server over gRPC on loopback against an empty function (the floor)."""
     from functions import bench as benchmark
 
@@ -250,7 +260,7 @@ def bench(requests: int, scaling_seconds: float, no_scaling: bool, profile: bool
         logging.configure(logging.Level.DISABLED)
         click.echo(benchmark.profile(requests))
         return
-    report = benchmark.run(requests, scaling_seconds, scaling=not no_scaling)
+    report = benchmark.run(requests, scaling_seconds, scaling=not no_scaling, kinds=kinds)
     click.echo(report.table())
 
 

@@ -16,6 +16,7 @@ scales by replicas, not processes: one process with one compose thread uses its 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import socket
@@ -41,6 +42,8 @@ V1BETA1_SERVICE = "apiextensions.fn.proto.v1beta1.FunctionRunnerService"
 HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
 # How long the drain waits for calls that reached the process to be accepted before it stops.
 _SETTLE_SECONDS = 0.05
+# Net allocations of tracked objects between two young-generation collections (CPython: 700).
+GC_YOUNG_THRESHOLD = 10_000
 
 
 def _deterministic(message: fnv1.RunFunctionResponse) -> bytes:
@@ -115,6 +118,23 @@ def handlers(
     return [service(V1_SERVICE), service(V1BETA1_SERVICE)]
 
 
+def tune_garbage_collector() -> None:
+    """Keep the cycle collector from costing a compose more than the compose itself allocates.
+
+    Measured on a churned XCluster compose (144 resources): with CPython's defaults the
+    collector took 0.55 ms of a 4.5 ms compose, 0.4 ms of it full collections that traversed the
+    ~47,000 objects of the modules, models and schemas loaded at start, every ~70 composes. Those
+    live as long as the process, so they are collected once and frozen (never traversed again).
+    A compose holds ~1,500 containers at its peak, so with the default young threshold (700) it
+    triggers collections of objects that are about to be freed anyway; at 10,000 it triggers
+    almost none. Composes create no reference cycles, so this delays little garbage.
+    """
+    gc.collect()
+    gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, oldest)
+
+
 async def serve_async(
     runner: grpcv1.FunctionRunnerServiceServicer,
     address: str,
@@ -139,6 +159,7 @@ async def serve_async(
             "to serve without TLS"
         )
     log = logging.get_logger()
+    tune_garbage_collector()
     credentials = None if insecure else load_credentials(tls_certs_dir)  # type: ignore[arg-type]
     server = grpc.aio.server(options=list(options), maximum_concurrent_rpcs=max_concurrent_calls)
     calls = _Calls(in_flight)

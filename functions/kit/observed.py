@@ -16,7 +16,7 @@ never passes just because status is absent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, TypeVar
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
@@ -41,23 +41,25 @@ def _plain(value: struct_pb2.Value) -> Any:
 
 def string_at(struct: struct_pb2.Struct, *path: str) -> str | None:
     """The string at `path`, or None when a step is missing or it is not a string (fast)."""
-    value = _value_at(struct, path)
+    value = _value_at(struct.fields, path)
     if value is None or value.WhichOneof("kind") != "string_value":
         return None
     return value.string_value
 
 
-def _value_at(struct: struct_pb2.Struct, path: tuple[str, ...]) -> struct_pb2.Value | None:
-    """The Value at a non-empty `path` inside `struct`, or None when any step is missing.
+Fields = MutableMapping[str, struct_pb2.Value]  # a Struct's `fields`
 
-    `.get` on a message map reads without inserting (indexing a missing key would add it).
+
+def _value_at(fields: Fields, path: tuple[str, ...]) -> struct_pb2.Value | None:
+    """The Value at a non-empty `path` inside a Struct's `fields`, None when a step is missing.
+
+    `.get` on a message map reads without inserting (indexing a missing key would add it). A step
+    through a value that is not an object reads protobuf's empty default in its place (reading
+    never sets a field), where the next key is missing: cheaper than asking each value's kind.
     """
-    fields = struct.fields
     value = None
     for key in path:
         if value is not None:
-            if value.WhichOneof("kind") != "struct_value":
-                return None
             fields = value.struct_value.fields
         value = fields.get(key)
         if value is None:
@@ -69,7 +71,7 @@ def lookup(struct: struct_pb2.Struct, *path: str) -> Any:
     """The plain-Python value at `path` inside `struct`, or None when any step is missing."""
     if not path:
         return {k: _plain(v) for k, v in struct.fields.items()}
-    value = _value_at(struct, path)
+    value = _value_at(struct.fields, path)
     return None if value is None else _plain(value)
 
 
@@ -92,12 +94,14 @@ def _type_name(value: Any) -> str:
 class Observed:
     """One observed composed resource."""
 
-    __slots__ = ("_conditions", "_notes", "_ready", "_resource", "key")
+    __slots__ = ("_conditions", "_fields", "_notes", "_ready", "_resource", "key")
 
     def __init__(
         self, resource: fnv1.Resource, key: str = "", notes: list[str] | None = None
     ) -> None:
         self._resource = resource
+        # Held, so that protobuf does not build its wrapper again on every read.
+        self._fields: Fields = resource.resource.fields
         self.key = key
         # Where odd values are noted; the kit reports each as a Warning.
         self._notes = notes if notes is not None else []
@@ -108,14 +112,21 @@ class Observed:
 
     def get(self, *path: str) -> Any:
         """A field by path, e.g. `observed.get("status", "atProvider", "arn")`; None if absent."""
-        return lookup(self._resource.resource, *path)
+        if not path:
+            return {k: _plain(v) for k, v in self._fields.items()}
+        value = _value_at(self._fields, path)
+        return None if value is None else _plain(value)
 
     def string(self, *path: str) -> str | None:
         """A string field, or None if absent or another type (not noted: for hot paths)."""
-        return string_at(self._resource.resource, *path)
+        value = _value_at(self._fields, path)
+        if value is None or value.WhichOneof("kind") != "string_value":
+            return None
+        return value.string_value
 
     def at_provider(self, field: str) -> Any:
-        return lookup(self._resource.resource, "status", "atProvider", field)
+        value = _value_at(self._fields, ("status", "atProvider", field))
+        return None if value is None else _plain(value)
 
     # -- typed reads: a value of the wrong type is unknown (None), and noted -------------------
 
@@ -192,17 +203,13 @@ class Observed:
             self._notes.append(note)
 
     def _condition_values(self) -> Iterable[struct_pb2.Value]:
-        fields = self._resource.resource.fields
-        if "status" not in fields:
+        # Through protobuf's empty defaults when status is not an object or conditions not a
+        # list (see _value_at): no conditions then.
+        status = self._fields.get("status")
+        if status is None:
             return ()
-        status = fields["status"]
-        if status.WhichOneof("kind") != "struct_value":
-            return ()
-        fields = status.struct_value.fields
-        if "conditions" not in fields:
-            return ()
-        conditions = fields["conditions"]
-        if conditions.WhichOneof("kind") != "list_value":
+        conditions = status.struct_value.fields.get("conditions")
+        if conditions is None:
             return ()
         return conditions.list_value.values
 
@@ -212,10 +219,8 @@ class Observed:
         found = None
         # Straight from the protobuf: converting every condition to dicts cost more than the rest.
         for value in self._condition_values():
-            if value.WhichOneof("kind") != "struct_value":
-                continue
-            fields = value.struct_value.fields
-            if "type" in fields and fields["type"].string_value == type_:
+            condition_type = value.struct_value.fields.get("type")
+            if condition_type is not None and condition_type.string_value == type_:
                 found = value
                 break
         self._conditions[type_] = found
@@ -230,14 +235,18 @@ class Observed:
         """Ready condition True; a resource that never has conditions is ready once it exists."""
         ready = self._ready
         if ready is None:
-            condition = self._find_condition("Ready")
-            if condition is None:
-                ready = not self._is_managed()
-            else:
-                status = condition.struct_value.fields.get("status")
-                ready = status is not None and status.string_value == "True"
-            self._ready = ready
+            ready = self._ready = self._read_ready()
         return ready
+
+    def _read_ready(self) -> bool:
+        # _find_condition("Ready") inlined: this runs for every observed resource of a compose.
+        for value in self._condition_values():
+            fields = value.struct_value.fields
+            condition_type = fields.get("type")
+            if condition_type is not None and condition_type.string_value == "Ready":
+                status = fields.get("status")
+                return status is not None and status.string_value == "True"
+        return not self._is_managed()
 
     def not_ready_reason(self) -> str:
         condition = self.condition("Ready") or self.condition("Synced")
@@ -273,7 +282,7 @@ class Observed:
     def _is_managed(self) -> bool:
         # Managed resources (anything with spec.forProvider) always report a Ready condition
         # eventually; until they do they are not ready. Secrets, ProviderConfigs and Usages don't.
-        spec = self._resource.resource.fields.get("spec")
+        spec = self._fields.get("spec")
         return spec is not None and "forProvider" in spec.struct_value.fields
 
 

@@ -198,12 +198,15 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
             for key, previous in req.desired.resources.items()  # earlier pipeline steps'
         }
         memo = self.memo
-        for key, desired in out.resources.items():
-            entries[key] = (
-                memo.entry(key, desired.resource, desired.ready)
-                if memo is not None
-                else map_entry_parts(2, key, serialized_resource(desired.resource, desired.ready))
+        if memo is not None:
+            entries.update(
+                memo.entries([(k, d.resource, d.ready) for k, d in out.resources.items()])
             )
+        else:
+            for key, desired in out.resources.items():
+                entries[key] = map_entry_parts(
+                    2, key, serialized_resource(desired.resource, desired.ready)
+                )
         state = [composite]
         for key in sorted(entries, key=upb_map_order):
             state += entries[key]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshal
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
@@ -78,27 +78,55 @@ class ResourceMemo:
         A large resource (over 1/64 of the memo) is not memoised, nor copied into one entry: its
         parts are the entry's header and the resource's bytes.
         """
-        try:
-            key = marshal.dumps((name, ready, resource), 2)
-        except ValueError:  # a type marshal does not know (an enum, a Mapping): no memo
-            return map_entry_parts(2, name, serialized_resource(resource, ready))
-        if len(key) > self.max_bytes // 64:
-            return map_entry_parts(2, name, serialized_resource(resource, ready))
+        return self.entries([(name, resource, ready)])[name]
+
+    def entries(
+        self, resources: Sequence[tuple[str, dict[str, Any], bool]]
+    ) -> dict[str, list[bytes]]:
+        """`entry` of each (name, resource, ready), by name: one pass, one lock for the hits."""
+        parts: dict[str, list[bytes]] = {}
+        keys: dict[str, bytes] = {}
+        limit = self.max_bytes // 64
+        dumps = marshal.dumps
+        for name, resource, ready in resources:
+            try:
+                key = dumps((name, ready, resource), 2)
+            except ValueError:  # a type marshal does not know (an enum, a Mapping): no memo
+                key = b""
+            if key and len(key) <= limit:
+                keys[name] = key
+            else:
+                parts[name] = map_entry_parts(2, name, serialized_resource(resource, ready))
+        if not keys:
+            return parts
+        missed: list[tuple[str, bytes]] = []
         with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-                return [found]
-        data = b"".join(map_entry_parts(2, name, serialized_resource(resource, ready)))
-        size = len(key) + len(data) + _MEMO_ENTRY_OVERHEAD
+            memoised = self._entries
+            for name, key in keys.items():
+                found = memoised.get(key)
+                if found is None:
+                    missed.append((name, key))
+                else:
+                    memoised.move_to_end(key)
+                    parts[name] = [found]
+        if not missed:
+            return parts
+        by_name = {name: (resource, ready) for name, resource, ready in resources}
+        built = []
+        for name, key in missed:
+            resource, ready = by_name[name]
+            data = b"".join(map_entry_parts(2, name, serialized_resource(resource, ready)))
+            parts[name] = [data]
+            built.append((key, data))
         with self._lock:
-            if key not in self._entries:
-                self._entries[key] = data
-                self._bytes += size
+            for key, data in built:
+                if key not in memoised:
+                    memoised[key] = data
+                    self._bytes += len(key) + len(data) + _MEMO_ENTRY_OVERHEAD
             while self._bytes > self.max_bytes:
-                old_key, old = self._entries.popitem(last=False)
+                old_key, old = memoised.popitem(last=False)
                 self._bytes -= len(old_key) + len(old) + _MEMO_ENTRY_OVERHEAD
-        return [data]
+        return parts
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
+from google.protobuf import struct_pb2
 from pydantic import ValidationError
 
 from functions.kit.errors import ComposeError, describe
 from functions.kit.names import dns_label
-from functions.kit.observed import ObservedResources, lookup
+from functions.kit.observed import ObservedResources, StructView, lookup
 from functions.kit.params import MAX_TAGS_PER_RESOURCE, CommonParameters
 from functions.kit.shapes import ProviderConfigRef, Shape
 
@@ -89,7 +90,7 @@ class Composite(Generic[P]):
             shape=shape,
             observed=ObservedResources(req.observed.resources),
             required=_required(req),
-            status=status if isinstance(status := lookup(xr, "status"), dict) else {},
+            status=_status(xr),
         )
 
     def resource_name(self, key: str) -> str:
@@ -186,6 +187,14 @@ class Composite(Generic[P]):
                 f"remove {len(tags) - MAX_TAGS_PER_RESOURCE}",
             )
         return dict(sorted(tags.items()))
+
+
+def _status(xr: struct_pb2.Struct) -> Mapping[str, Any]:
+    """The XR's status, each field converted when a blueprint first reads it (most read none)."""
+    status = xr.fields.get("status")
+    if status is None or status.WhichOneof("kind") != "struct_value":
+        return {}
+    return StructView(status.struct_value.fields)
 
 
 def _required(req: fnv1.RunFunctionRequest) -> dict[str, list[dict[str, Any]]]:

@@ -75,6 +75,34 @@ def lookup(struct: struct_pb2.Struct, *path: str) -> Any:
     return None if value is None else _plain(value)
 
 
+class StructView(Mapping[str, Any]):
+    """A Struct as a read-only mapping of plain values, each converted when first read."""
+
+    __slots__ = ("_fields", "_values")
+
+    def __init__(self, fields: Fields) -> None:
+        self._fields = fields
+        self._values: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._values:
+            return self._values[key]
+        value = self._fields.get(key) if isinstance(key, str) else None
+        if value is None:
+            raise KeyError(key)
+        plain = self._values[key] = _plain(value)
+        return plain
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields)
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
 T = TypeVar("T")
 
 _TYPE_NAMES: dict[type, str] = {
@@ -112,9 +140,12 @@ class Observed:
 
     def get(self, *path: str) -> Any:
         """A field by path, e.g. `observed.get("status", "atProvider", "arn")`; None if absent."""
-        if not path:
+        if len(path) == 1:
+            value = self._fields.get(path[0])
+        elif path:
+            value = _value_at(self._fields, path)
+        else:
             return {k: _plain(v) for k, v in self._fields.items()}
-        value = _value_at(self._fields, path)
         return None if value is None else _plain(value)
 
     def string(self, *path: str) -> str | None:
@@ -298,7 +329,10 @@ class ObservedResources(Mapping[str, Observed]):
         self.notes: list[str] = []
 
     def __getitem__(self, name: str) -> Observed:
-        wrapped = self.get(name)
+        try:
+            return self._wrapped[name]
+        except KeyError:
+            wrapped = self._wrap(name)
         if wrapped is None:
             raise KeyError(name)
         return wrapped
@@ -306,10 +340,14 @@ class ObservedResources(Mapping[str, Observed]):
     def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
         wrapped = self._wrapped.get(name)
         if wrapped is None:
-            resource = self._resources.get(name)
-            if resource is None:
-                return default
-            wrapped = self._wrapped[name] = Observed(resource, name, self.notes)
+            wrapped = self._wrap(name)
+        return default if wrapped is None else wrapped
+
+    def _wrap(self, name: str) -> Observed | None:
+        resource = self._resources.get(name)
+        if resource is None:
+            return None
+        wrapped = self._wrapped[name] = Observed(resource, name, self.notes)
         return wrapped
 
     def is_ready(self, name: str) -> bool:

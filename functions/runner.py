@@ -19,7 +19,7 @@ from functions.blueprints import BLUEPRINTS
 from functions.cache import Cached, ResponseCache, request_key
 from functions.input import Input
 from functions.kit.blueprint import Blueprint
-from functions.kit.composite import Composite
+from functions.kit.composite import Composite, ParametersMemo
 from functions.kit.desired import Desired
 from functions.kit.errors import ComposeError, describe
 from functions.kit.observed import lookup
@@ -83,6 +83,8 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         self.ttl_seconds = ttl_seconds
         self.cache = ResponseCache(cache_bytes) if cache_bytes > 0 else None
         self.memo = ResourceMemo(memo_bytes) if memo_bytes > 0 else None
+        # Parameters repeat on every reconcile of an XR (4 MiB at most).
+        self.parameters_memo = ParametersMemo() if memo_bytes > 0 else None
         self.observer = observer
         self.max_response_bytes = max_response_bytes
         self.log = logging.get_logger()
@@ -257,7 +259,12 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
             known = ", ".join(sorted(self.blueprints))
             raise ComposeError("kind", f"{kind} is not a kind Paved composes (it composes {known})")
         composite = Composite.from_request(
-            req, blueprint.parameters, with_defaults=defaults_filler(policy)
+            req,
+            blueprint.parameters,
+            with_defaults=defaults_filler(policy),
+            memo=self.parameters_memo,
+            # The defaults come from the policy, which is the function's input.
+            memo_scope=req.input.SerializeToString(deterministic=True),
         )
         enforce(composite, blueprint, policy)
         out = Desired(composite)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -47,7 +49,15 @@ class Composite(Generic[P]):
         params_model: type[P],
         *,
         with_defaults: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        memo: ParametersMemo | None = None,
+        memo_scope: bytes = b"",
     ) -> Composite[P]:
+        """The request's XR with its parameters validated (and `with_defaults` filled in).
+
+        With a `memo`, parameters already validated are reused when their content is the same:
+        `memo_scope` must then identify everything `with_defaults` depends on (the runner passes
+        the serialized function input, which holds the policy).
+        """
         xr = req.observed.composite.resource
         metadata = lookup(xr, "metadata") or {}
         if not isinstance(metadata, dict):
@@ -58,17 +68,7 @@ class Composite(Generic[P]):
         namespace = metadata.get("namespace") or None
         if namespace is not None and not isinstance(namespace, str):
             raise ComposeError("metadata.namespace", "must be a string")
-        parameters = lookup(xr, "spec", "parameters")
-        if parameters is None:
-            parameters = {}
-        if not isinstance(parameters, dict):
-            raise ComposeError("spec.parameters", "must be an object")
-        if with_defaults is not None:
-            parameters = with_defaults(parameters)
-        try:
-            params = params_model.model_validate(parameters)
-        except ValidationError as error:
-            raise ComposeError("", describe(error, "spec.parameters", params_model)) from None
+        params = _parameters(xr, params_model, with_defaults, memo, memo_scope)
         shape = Shape(
             namespaced=namespace is not None,
             namespace=namespace,
@@ -187,6 +187,91 @@ class Composite(Generic[P]):
                 f"remove {len(tags) - MAX_TAGS_PER_RESOURCE}",
             )
         return dict(sorted(tags.items()))
+
+
+Defaults = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class ParametersMemo:
+    """Validated parameters by their content: Crossplane re-sends the same ones every reconcile.
+
+    Keyed on the parameters model, a scope naming what the defaults depend on, and the
+    deterministic serialization of `spec.parameters`; only parameters that validated are kept.
+    Models are frozen, and a compose never changes its parameters, so one can serve many.
+    A bounded LRU: an entry is counted as its key plus a model ten times the size of the
+    serialized parameters (XCluster's example measures 7.8 with tracemalloc, defaults included),
+    and parameters over 64 KiB are not kept.
+    """
+
+    MAX_CONTENT_BYTES = 64 * 1024
+    ENTRY_OVERHEAD_BYTES = 4096
+
+    def __init__(self, max_bytes: int = 4 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple[type[Any], bytes, bytes], Any] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def cost(cls, key: tuple[type[Any], bytes, bytes]) -> int:
+        return len(key[1]) + 11 * len(key[2]) + cls.ENTRY_OVERHEAD_BYTES
+
+    def get(self, key: tuple[type[Any], bytes, bytes]) -> Any:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[type[Any], bytes, bytes], params: Any) -> None:
+        if len(key[2]) > self.MAX_CONTENT_BYTES or self.cost(key) > self.max_bytes:
+            return
+        with self._lock:
+            if key not in self._entries:
+                self._bytes += self.cost(key)
+            self._entries[key] = params
+            while self._bytes > self.max_bytes:
+                old, _ = self._entries.popitem(last=False)
+                self._bytes -= self.cost(old)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+
+def _parameters(
+    xr: struct_pb2.Struct,
+    params_model: type[P],
+    with_defaults: Defaults | None,
+    memo: ParametersMemo | None,
+    memo_scope: bytes,
+) -> P:
+    spec = xr.fields.get("spec")
+    value = spec.struct_value.fields.get("parameters") if spec is not None else None
+    key = None
+    if memo is not None:
+        content = b"" if value is None else value.SerializeToString(deterministic=True)
+        key = (params_model, memo_scope, content)
+        found = memo.get(key)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+    parameters = lookup(xr, "spec", "parameters")
+    if parameters is None:
+        parameters = {}
+    if not isinstance(parameters, dict):
+        raise ComposeError("spec.parameters", "must be an object")
+    if with_defaults is not None:
+        parameters = with_defaults(parameters)
+    try:
+        params = params_model.model_validate(parameters)
+    except ValidationError as error:
+        raise ComposeError("", describe(error, "spec.parameters", params_model)) from None
+    if memo is not None and key is not None:
+        memo.put(key, params)
+    return params
 
 
 def _status(xr: struct_pb2.Struct) -> Mapping[str, Any]:

@@ -235,14 +235,14 @@ class Observed:
 
     def _condition_values(self) -> Iterable[struct_pb2.Value]:
         # Through protobuf's empty defaults when status is not an object or conditions not a
-        # list (see _value_at): no conditions then.
-        status = self._fields.get("status")
-        if status is None:
+        # list (see _value_at): no conditions then. `in` then `[]` is faster than `.get`.
+        fields = self._fields
+        if "status" not in fields:
             return ()
-        conditions = status.struct_value.fields.get("conditions")
-        if conditions is None:
+        fields = fields["status"].struct_value.fields
+        if "conditions" not in fields:
             return ()
-        return conditions.list_value.values
+        return fields["conditions"].list_value.values
 
     def _find_condition(self, type_: str) -> struct_pb2.Value | None:
         if type_ in self._conditions:
@@ -273,10 +273,8 @@ class Observed:
         # _find_condition("Ready") inlined: this runs for every observed resource of a compose.
         for value in self._condition_values():
             fields = value.struct_value.fields
-            condition_type = fields.get("type")
-            if condition_type is not None and condition_type.string_value == "Ready":
-                status = fields.get("status")
-                return status is not None and status.string_value == "True"
+            if "type" in fields and fields["type"].string_value == "Ready":
+                return "status" in fields and fields["status"].string_value == "True"
         return not self._is_managed()
 
     def not_ready_reason(self) -> str:

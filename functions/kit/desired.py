@@ -345,27 +345,21 @@ class Desired:
             )
 
     def _usage(self, rule: UsageRule) -> Resource:
-        observed = self.xr.observed.get(rule.key)
-        if not (rule.user in self.resources and rule.used in self.resources):
+        user, used = self.resources.get(rule.user), self.resources.get(rule.used)
+        if user is None or used is None:
             # Both sides were Ready once (the Usage exists) but one is gated again: keep it.
+            observed = self.xr.observed.get(rule.key)
             assert observed is not None
             return observed.as_desired()
-
-        def ref(key: str) -> dict[str, Any]:
-            resource = self.resources[key].resource
-            return {
-                "apiVersion": resource["apiVersion"],
-                "kind": resource["kind"],
-                "resourceRef": {"name": resource["metadata"]["name"]},
-            }
-
-        return self.xr.shape.plain(
-            USAGE,
-            self.xr.resource_name(rule.key),
+        shape = self.xr.shape
+        return {
+            "apiVersion": shape.api_version(USAGE),
+            "kind": shape.kind_name(USAGE),
+            "metadata": shape.metadata(self.xr.resource_name(rule.key)),
             # replayDeletion: once the user is gone, the used resource's blocked deletion is
             # retried at once instead of after the garbage collector's back-off.
-            {"spec": {"of": ref(rule.used), "by": ref(rule.user), "replayDeletion": True}},
-        )
+            "spec": {"of": _usage_ref(used), "by": _usage_ref(user), "replayDeletion": True},
+        }
 
     def _keep_unplanned(self) -> None:
         """Keep every observed resource that is no longer planned, unless removed explicitly."""
@@ -418,6 +412,15 @@ class Desired:
         )
         self.kit_keys.add(CONNECTION_SECRET_KEY)
         self.add(CONNECTION_SECRET_KEY, secret)
+
+
+def _usage_ref(desired: DesiredResource) -> dict[str, Any]:
+    resource = desired.resource
+    return {
+        "apiVersion": resource["apiVersion"],
+        "kind": resource["kind"],
+        "resourceRef": {"name": resource["metadata"]["name"]},
+    }
 
 
 def _is_usage(kind: str | None) -> bool:

@@ -133,8 +133,8 @@ class Observed:
         self.key = key
         # Where odd values are noted; the kit reports each as a Warning.
         self._notes = notes if notes is not None else []
-        # Conditions by type, read once: readiness is asked for several times per compose.
-        self._conditions: dict[str, struct_pb2.Value | None] = {}
+        # Conditions by type, read once (None until one is asked for).
+        self._conditions: dict[str, struct_pb2.Value | None] | None = None
         # Readiness, read once: gates ask for it many times per compose.
         self._ready: bool | None = None
 
@@ -245,7 +245,9 @@ class Observed:
         return fields["conditions"].list_value.values
 
     def _find_condition(self, type_: str) -> struct_pb2.Value | None:
-        if type_ in self._conditions:
+        if self._conditions is None:
+            self._conditions = {}
+        elif type_ in self._conditions:
             return self._conditions[type_]
         found = None
         # Straight from the protobuf: converting every condition to dicts cost more than the rest.
@@ -316,48 +318,46 @@ class Observed:
 
 
 class ObservedResources(Mapping[str, Observed]):
-    """The observed composed resources by composition resource name, wrapped on demand."""
+    """The observed composed resources by composition resource name.
+
+    Wrapped all at once on first use: a compose reads nearly every one (each emitted resource's
+    readiness), and walking the protobuf map once costs less than looking each name up in it.
+    Wrapping reads nothing inside a resource.
+    """
 
     __slots__ = ("_resources", "_wrapped", "notes")
 
     def __init__(self, resources: Mapping[str, fnv1.Resource]) -> None:
         self._resources = resources
-        self._wrapped: dict[str, Observed] = {}
+        self._wrapped: dict[str, Observed] | None = None
         # Odd observed values met while composing, reported as Warning results.
         self.notes: list[str] = []
 
-    def __getitem__(self, name: str) -> Observed:
-        try:
-            return self._wrapped[name]
-        except KeyError:
-            wrapped = self._wrap(name)
+    def _all(self) -> dict[str, Observed]:
+        wrapped = self._wrapped
         if wrapped is None:
-            raise KeyError(name)
+            notes = self.notes
+            wrapped = self._wrapped = {
+                name: Observed(resource, name, notes) for name, resource in self._resources.items()
+            }
         return wrapped
+
+    def __getitem__(self, name: str) -> Observed:
+        return (self._wrapped or self._all())[name]
 
     def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
-        wrapped = self._wrapped.get(name)
-        if wrapped is None:
-            wrapped = self._wrap(name)
-        return default if wrapped is None else wrapped
-
-    def _wrap(self, name: str) -> Observed | None:
-        resource = self._resources.get(name)
-        if resource is None:
-            return None
-        wrapped = self._wrapped[name] = Observed(resource, name, self.notes)
-        return wrapped
+        return (self._wrapped or self._all()).get(name, default)
 
     def is_ready(self, name: str) -> bool:
         """Whether composed resource `name` is observed and ready."""
-        observed = self.get(name)
+        observed = (self._wrapped or self._all()).get(name)
         return observed is not None and observed.ready
 
     def __contains__(self, name: object) -> bool:
-        return name in self._resources
+        return name in (self._wrapped or self._all())
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._resources)
+        return iter(self._wrapped or self._all())
 
     def __len__(self) -> int:
         return len(self._resources)

@@ -267,15 +267,15 @@ class Desired:
         if self.xr.shape.namespaced:
             self._add_connection_secret()
             self.xr_status["connectionSecret"] = connection_secret_name(self.xr.name)
-        stage_order = self._stage_conditions()
+        waiting_by_stage = self._waiting_by_stage()
+        self._stage_conditions(waiting_by_stage)
         for note in self.xr.observed.notes:
             self.warning(note)
-        self.xr_status["progress"] = dump(self._progress(stage_order))
+        self.xr_status["progress"] = dump(self._progress(waiting_by_stage))
 
-    def _progress(self, stage_order: list[str]) -> Progress:
-        ready = sum(
-            1 for key in self.planned if key in self.resources and self.resources[key].ready
-        )
+    def _progress(self, waiting_by_stage: dict[str, list[str]]) -> Progress:
+        resources = self.resources
+        ready = sum(1 for key in self.planned if key in resources and resources[key].ready)
         waiting_for = [
             WaitingFor(resource=key, reason=self.waiting[key], stage=self.stages.get(key))
             for key in self.planned
@@ -284,7 +284,7 @@ class Desired:
         if self.held:
             # Not about one resource: the whole composite waits.
             waiting_for.insert(0, WaitingFor(resource="", reason=self.held))
-        pending = [stage for stage in stage_order if not self._stage_ready(stage)]
+        pending = [stage for stage, waiting in waiting_by_stage.items() if waiting]
         return Progress(
             ready=ready,
             total=len(self.planned),
@@ -292,6 +292,20 @@ class Desired:
             stage=pending[0] if pending else None,
             kept=[Kept(resource=k, reason=r) for k, r in self.kept.items()] or None,
         )
+
+    def _waiting_by_stage(self) -> dict[str, list[str]]:
+        """Every declared stage, in the order stages were first used, with its planned resources
+        that are not emitted and ready, in the order they were added."""
+        resources, stages = self.resources, self.stages
+        by_stage: dict[str, list[str]] = {}
+        for key in self.planned:
+            stage = stages.get(key)
+            if stage is None:
+                continue
+            waiting = by_stage.setdefault(stage, [])
+            if not (key in resources and resources[key].ready):
+                waiting.append(key)
+        return by_stage
 
     @property
     def complete(self) -> bool:
@@ -302,60 +316,49 @@ class Desired:
         """The planned resources of `stage`, in the order they were added."""
         return [key for key in self.planned if self.stages.get(key) == stage]
 
-    def _stage_ready(self, stage: str) -> bool:
-        return all(
-            key in self.resources and self.resources[key].ready for key in self.stage_keys(stage)
-        )
-
-    def _stage_conditions(self) -> list[str]:
+    def _stage_conditions(self, waiting_by_stage: dict[str, list[str]]) -> None:
         """`<Stage>Ready` for every declared stage, in the order stages were first used.
 
         A condition the blueprint set itself wins.
         """
-        order = list(dict.fromkeys(self.stages[key] for key in self.planned if key in self.stages))
         explicit = {condition.type for condition in self.conditions}
-        for stage in order:
+        for stage, waiting in waiting_by_stage.items():
             type_ = f"{stage}Ready"
             if type_ in explicit:
                 continue
-            waiting = [
-                key
-                for key in self.stage_keys(stage)
-                if not (key in self.resources and self.resources[key].ready)
-            ]
             if not waiting:
                 self.condition(type_, True, "Available")
                 continue
             details = "; ".join(f"{k}: {self.waiting.get(k, 'not ready')}" for k in waiting[:3])
             more = f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""
             self.condition(type_, False, "Creating", f"waiting for {details}{more}")
-        return order
 
     def _add_usages(self) -> None:
+        planned = self._planned_set
+        shape = self.xr.shape
+        header = {"apiVersion": shape.api_version(USAGE), "kind": shape.kind_name(USAGE)}
         for rule in self.usage_rules:
-            if rule.key in self._planned_set:
+            if rule.key in planned:
                 continue  # declared twice (add(uses=) and uses()): one Usage
-            if rule.user not in self._planned_set or rule.used not in self._planned_set:
+            if rule.user not in planned or rule.used not in planned:
                 continue  # a side is not composed (any more); an observed Usage is kept below
             self.kit_keys.add(rule.key)
             self.add(
                 rule.key,
-                lambda rule=rule: self._usage(rule),  # type: ignore[misc]
-                after=[rule.used, rule.user],
+                lambda rule=rule: self._usage(rule, header),  # type: ignore[misc]
+                after=(rule.used, rule.user),
             )
 
-    def _usage(self, rule: UsageRule) -> Resource:
+    def _usage(self, rule: UsageRule, header: dict[str, str]) -> Resource:
         user, used = self.resources.get(rule.user), self.resources.get(rule.used)
         if user is None or used is None:
             # Both sides were Ready once (the Usage exists) but one is gated again: keep it.
             observed = self.xr.observed.get(rule.key)
             assert observed is not None
             return observed.as_desired()
-        shape = self.xr.shape
         return {
-            "apiVersion": shape.api_version(USAGE),
-            "kind": shape.kind_name(USAGE),
-            "metadata": shape.metadata(self.xr.resource_name(rule.key)),
+            **header,
+            "metadata": self.xr.shape.metadata(self.xr.resource_name(rule.key)),
             # replayDeletion: once the user is gone, the used resource's blocked deletion is
             # retried at once instead of after the garbage collector's back-off.
             "spec": {"of": _usage_ref(used), "by": _usage_ref(user), "replayDeletion": True},

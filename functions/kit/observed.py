@@ -23,12 +23,15 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from google.protobuf import struct_pb2
 
 
+Fields = MutableMapping[str, struct_pb2.Value]  # a Struct's `fields`
+
+
 def _plain(value: struct_pb2.Value) -> Any:
     kind = value.WhichOneof("kind")
     if kind == "string_value":
         return value.string_value
     if kind == "struct_value":
-        return {k: _plain(v) for k, v in value.struct_value.fields.items()}
+        return _plain_fields(value.struct_value.fields)
     if kind == "list_value":
         return [_plain(v) for v in value.list_value.values]
     if kind == "number_value":
@@ -39,15 +42,17 @@ def _plain(value: struct_pb2.Value) -> Any:
     return getattr(value, kind)
 
 
+def _plain_fields(fields: Fields) -> dict[str, Any]:
+    # Keys, then each value: a protobuf map's items() is collections.abc's generator doing that.
+    return {key: _plain(fields[key]) for key in fields}
+
+
 def string_at(struct: struct_pb2.Struct, *path: str) -> str | None:
     """The string at `path`, or None when a step is missing or it is not a string (fast)."""
     value = _value_at(struct.fields, path)
     if value is None or value.WhichOneof("kind") != "string_value":
         return None
     return value.string_value
-
-
-Fields = MutableMapping[str, struct_pb2.Value]  # a Struct's `fields`
 
 
 def _value_at(fields: Fields, path: tuple[str, ...]) -> struct_pb2.Value | None:
@@ -70,7 +75,7 @@ def _value_at(fields: Fields, path: tuple[str, ...]) -> struct_pb2.Value | None:
 def lookup(struct: struct_pb2.Struct, *path: str) -> Any:
     """The plain-Python value at `path` inside `struct`, or None when any step is missing."""
     if not path:
-        return {k: _plain(v) for k, v in struct.fields.items()}
+        return _plain_fields(struct.fields)
     value = _value_at(struct.fields, path)
     return None if value is None else _plain(value)
 
@@ -145,7 +150,7 @@ class Observed:
         elif path:
             value = _value_at(self._fields, path)
         else:
-            return {k: _plain(v) for k, v in self._fields.items()}
+            return _plain_fields(self._fields)
         return None if value is None else _plain(value)
 
     def string(self, *path: str) -> str | None:
@@ -336,9 +341,9 @@ class ObservedResources(Mapping[str, Observed]):
     def _all(self) -> dict[str, Observed]:
         wrapped = self._wrapped
         if wrapped is None:
-            notes = self.notes
+            notes, resources = self.notes, self._resources
             wrapped = self._wrapped = {
-                name: Observed(resource, name, notes) for name, resource in self._resources.items()
+                name: Observed(resources[name], name, notes) for name in resources
             }
         return wrapped
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel
 
@@ -68,14 +68,13 @@ class Requirement:
     namespace: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class DesiredResource:
     resource: dict[str, Any]
     ready: bool
 
 
-@dataclass(frozen=True)
-class UsageRule:
+class UsageRule(NamedTuple):
     """`user` must be deleted before `used`: composed as the Usage named `key`."""
 
     key: str

@@ -50,7 +50,7 @@ class Composite(Generic[P]):
         *,
         with_defaults: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
         memo: ParametersMemo | None = None,
-        memo_scope: bytes = b"",
+        memo_scope: bytes | None = None,
     ) -> Composite[P]:
         """The request's XR with its parameters validated (and `with_defaults` filled in).
 
@@ -68,7 +68,7 @@ class Composite(Generic[P]):
         namespace = metadata.get("namespace") or None
         if namespace is not None and not isinstance(namespace, str):
             raise ComposeError("metadata.namespace", "must be a string")
-        params = _parameters(xr, params_model, with_defaults, memo, memo_scope)
+        params = _parameters(xr, params_model, with_defaults, memo, memo_scope or b"")
         shape = Shape(
             namespaced=namespace is not None,
             namespace=namespace,

@@ -4,14 +4,17 @@ and every input error said once, together, with how to fix it."""
 from __future__ import annotations
 
 import copy
+import random
 from typing import Any
 
 import pytest
+from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from kit.toy import RUNNER, ToyParameters, settled, toy
 from support.compose import fatal_messages
 
 from functions import simulate
-from functions.kit.composite import Composite
+from functions.bench import go_marshal
+from functions.kit.composite import Composite, ParametersMemo
 from functions.kit.errors import ComposeError, Problems
 from functions.kit.params import MAX_DEVELOPER_TAGS
 
@@ -170,3 +173,66 @@ def test_a_version_yaml_read_as_a_number_gets_the_string_that_was_meant() -> Non
     assert describe(error.value, "spec.parameters", Versioned) == (
         'spec.parameters.version: 1.3 is a number; write it as a string: "1.30"'
     )
+
+
+# -- parameters validated once per content ----------------------------------------------------
+
+
+def _from_request(
+    xr: dict[str, Any], memo: ParametersMemo, scope: bytes = b"policy"
+) -> Composite[ToyParameters]:
+    # In a fresh random map order each time, as Crossplane's Go marshalling sends it.
+    wire = go_marshal(simulate.request(xr), random.Random(len(memo)))
+    req = fnv1.RunFunctionRequest.FromString(wire)
+    return Composite.from_request(req, ToyParameters, memo=memo, memo_scope=scope)
+
+
+def test_parameters_seen_before_are_not_validated_again() -> None:
+    memo = ParametersMemo()
+    first = _from_request(toy(pools=["a", "b"], tags={"team": "x"}), memo)
+    again = _from_request(toy(pools=["a", "b"], tags={"team": "x"}), memo)
+    assert again.params is first.params and len(memo) == 1
+    assert again.params == ToyParameters.model_validate(
+        {"region": "eu-west-1", "pools": ["a", "b"], "tags": {"team": "x"}}
+    )
+
+
+def test_changed_parameters_another_policy_or_model_are_validated_afresh() -> None:
+    memo = ParametersMemo()
+    first = _from_request(toy(pools=["a"]), memo)
+    changed = _from_request(toy(pools=["a", "b"]), memo)
+    other_policy = _from_request(toy(pools=["a"]), memo, scope=b"another policy")
+    assert changed.params.pools == ["a", "b"] and first.params.pools == ["a"]
+    assert other_policy.params is not first.params
+    assert len(memo) == 3
+
+
+def test_invalid_parameters_are_refused_every_time_and_never_kept() -> None:
+    memo = ParametersMemo()
+    for _ in range(2):
+        with pytest.raises(ComposeError, match="size"):
+            _from_request(toy(size=["not", "a", "string"]), memo)
+    assert len(memo) == 0
+
+
+def test_the_parameters_memo_is_bounded_in_bytes() -> None:
+    memo = ParametersMemo(max_bytes=200_000)
+    for index in range(100):
+        _from_request(toy(pools=[f"pool-{index}"]), memo)
+    assert 0 < memo.size_bytes <= 200_000 and len(memo) < 100
+    huge = [f"pool-{index:05d}" for index in range(7000)]  # over 64 KiB serialized
+    _from_request(toy(pools=huge), memo)
+    assert all(len(key[2]) <= ParametersMemo.MAX_CONTENT_BYTES for key in memo._entries)
+
+
+# -- the XR's status, read field by field -----------------------------------------------------
+
+
+def test_the_xr_status_reads_as_the_plain_mapping_it_holds() -> None:
+    status = {"toy": {"clusterArn": "arn:x", "sizes": [1, 2.5]}, "ready": True, "none": None}
+    xr = _composite({**toy(), "status": status})
+    assert xr.status == status and dict(xr.status) == status
+    assert xr.status.get("toy") == status["toy"] and xr.status.get("missing") is None
+    assert sorted(xr.status) == sorted(status) and len(xr.status) == 3
+    assert _composite(toy()).status == {}
+    assert _composite({**toy(), "status": ["not", "an", "object"]}).status == {}

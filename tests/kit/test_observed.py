@@ -124,3 +124,49 @@ def test_odd_metadata_of_a_kept_resource_does_not_crash() -> None:
     rsp = RUNNER.run(simulate.request(xr, observed))
     assert not fatal_messages(rsp)
     assert "legacy" in rsp.desired.resources
+
+
+def test_observed_resources_map_each_name_to_one_wrapper() -> None:
+    resources = {
+        "ready": {**INSTANCE, "status": {"conditions": [{"type": "Ready", "status": "True"}]}},
+        "creating": {**INSTANCE, "status": {"conditions": [{"type": "Synced", "status": "True"}]}},
+        "secret": {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}},
+    }
+    req = simulate.request(toy(), {k: simulate.ObservedResource(r) for k, r in resources.items()})
+    observed = ObservedResources(req.observed.resources)
+    assert len(observed) == 3 and sorted(observed) == sorted(resources)
+    assert observed["ready"] is observed.get("ready") is observed["ready"]
+    assert "creating" in observed and "missing" not in observed
+    assert observed.get("missing") is None and observed.get("missing", "x") == "x"
+    with pytest.raises(KeyError):
+        observed["missing"]
+    # A managed resource is ready by its Ready condition; one that never has conditions once it
+    # exists.
+    assert [observed.is_ready(k) for k in ("ready", "creating", "secret", "missing")] == [
+        True,
+        False,
+        True,
+        False,
+    ]
+    assert observed["creating"].not_ready_reason() == "NotReady"
+
+
+def test_reading_through_a_value_that_is_not_an_object_finds_nothing_and_changes_nothing() -> (
+    None
+):
+    odd = {
+        "apiVersion": "v1",
+        "kind": "Thing",
+        "metadata": "a string",
+        "spec": ["a", "list"],
+        "status": {"conditions": "not a list"},
+    }
+    req = simulate.request(toy(), {"thing": simulate.ObservedResource(odd)})
+    before = req.SerializeToString(deterministic=True)
+    thing = ObservedResources(req.observed.resources)["thing"]
+    assert thing.get("metadata", "name") is None
+    assert thing.string("spec", "forProvider", "region") is None
+    assert thing.at_provider("arn") is None
+    assert thing.condition("Ready") is None and thing.ready
+    assert thing.get("spec") == ["a", "list"] and thing.get() == odd
+    assert req.SerializeToString(deterministic=True) == before

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import subprocess
+import sys
+from collections import OrderedDict
 from typing import Any
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
@@ -74,3 +78,52 @@ def test_the_resource_memo_is_bounded_in_bytes() -> None:
         memo.entry(f"resource-{index}", {"kind": "Thing", "spec": {"index": index}}, True)
     assert 0 < memo.size_bytes <= 20_000
     assert len(memo) < 200
+
+
+def test_memoised_entries_are_protobufs_own_bytes_whether_they_hit_or_not() -> None:
+    memo = ResourceMemo(max_bytes=64 * 4096)
+    resources = [
+        ("small", {"kind": "Thing", "spec": {"size": 1, "tags": ["a"]}}, True),
+        ("large", {"kind": "Thing", "data": {"blob": "x" * 5000}}, False),  # over 1/64: not kept
+        ("unmarshallable", {"kind": "Thing", "spec": OrderedDict(a=1)}, True),
+    ]
+
+    def expected(name: str, resource: dict[str, Any], ready: bool) -> bytes:
+        state = fnv1.State()
+        state.resources[name].ready = fnv1.READY_TRUE if ready else fnv1.READY_FALSE
+        state.resources[name].resource.update(resource)
+        return state.SerializeToString(deterministic=True)
+
+    for _ in range(2):  # the second pass hits the memo
+        parts = memo.entries(resources)
+        for name, resource, ready in resources:
+            assert b"".join(parts[name]) == expected(name, resource, ready)
+            assert b"".join(memo.entry(name, resource, ready)) == expected(name, resource, ready)
+    assert len(memo) == 1
+
+
+def test_a_compose_leaves_no_reference_cycles() -> None:
+    """Why the server may collect the young generation rarely: a compose's garbage is freed by
+    reference counting alone, so nothing waits for the cycle collector."""
+    requests = _rounds()
+    runner = FunctionRunner(cache_bytes=0)
+    for req in requests:
+        runner.run(req)
+    gc.collect()
+    gc.disable()
+    try:
+        for req in requests:
+            runner.run(req)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_the_server_freezes_what_it_loaded_at_start_and_collects_rarely() -> None:
+    script = (
+        "import gc; from functions.server import tune_garbage_collector, GC_YOUNG_THRESHOLD\n"
+        "tune_garbage_collector()\n"
+        "print(gc.get_freeze_count() > 10000, gc.get_threshold()[0] == GC_YOUNG_THRESHOLD)"
+    )
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert ran.stdout.split() == ["True", "True"]

@@ -22,8 +22,10 @@ from functions.runner import FunctionRunner
 pytestmark = pytest.mark.slow
 
 TOTAL = 20_000
+PHASES = 4
 CONCURRENCY = 64
 WARMUP = 4_000
+LEAK_BOUND_KIB = 6 * 1024
 
 
 def _mix() -> list[bytes]:
@@ -80,16 +82,24 @@ def test_twenty_thousand_requests_no_errors_no_leak() -> None:
     ) == len(BLUEPRINTS)
     # A small cache, filled by the warm-up: what grows after that would be a leak.
     args = ("--insecure", "--max-recv-message-size=16", "--cache-size-mb=4")
+    rss: list[int] = []
+    failures: list[str] = []
     with serving(*args, f"--max-concurrent-calls={CONCURRENCY}") as served:
         assert not asyncio.run(_drive(served.address, mix, WARMUP, 10_000_000))
-        warm = rss_kib(served.process.pid)
         started = time.perf_counter()
-        failures = asyncio.run(_drive(served.address, mix, TOTAL, 20_000_000))
+        for phase in range(PHASES):
+            fresh_from = 20_000_000 + phase * TOTAL
+            failures += asyncio.run(_drive(served.address, mix, TOTAL // PHASES, fresh_from))
+            rss.append(rss_kib(served.process.pid))
         elapsed = time.perf_counter() - started
-        after = rss_kib(served.process.pid)
         assert served.stop() == 0
     assert failures == [], failures[:5]
-    print(
-        f"{TOTAL} requests in {elapsed:.1f}s ({TOTAL / elapsed:.0f}/s); RSS {warm} -> {after} KiB"
-    )
-    assert after <= warm * 1.10, f"RSS grew from {warm} KiB to {after} KiB"
+    print(f"{TOTAL} requests in {elapsed:.1f}s ({TOTAL / elapsed:.0f}/s); RSS after each phase {rss}")
+    # The first phase takes the process to its high-water mark under this machine's load (calls in
+    # flight at once, allocator arenas), so growth is measured from its end; after it RSS moves by
+    # a few MiB either way with the load (measured: 85.7, 85.5, 89.2, 86.1 MiB). A leak grows with
+    # every call, so it raises both of the last two phases, where one spike raises one: with 1 KiB
+    # per call they are 10 and 15 MiB above the first, so the bound (6 MiB, 7% of the process)
+    # catches a leak of 0.6 KiB per call and more, and a spike of any size does not fail it.
+    grown = min(rss[-2:]) - rss[0]
+    assert grown <= LEAK_BOUND_KIB, f"RSS grew by {grown} KiB after the first phase: {rss} KiB"

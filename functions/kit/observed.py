@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from google.protobuf import struct_pb2
 
-
 Fields = MutableMapping[str, struct_pb2.Value]  # a Struct's `fields`
 
 

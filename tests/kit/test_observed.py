@@ -151,9 +151,7 @@ def test_observed_resources_map_each_name_to_one_wrapper() -> None:
     assert observed["creating"].not_ready_reason() == "NotReady"
 
 
-def test_reading_through_a_value_that_is_not_an_object_finds_nothing_and_changes_nothing() -> (
-    None
-):
+def test_reading_through_a_value_that_is_not_an_object_finds_nothing_and_changes_nothing() -> None:
     odd = {
         "apiVersion": "v1",
         "kind": "Thing",

@@ -94,7 +94,7 @@ def test_twenty_thousand_requests_no_errors_no_leak() -> None:
         elapsed = time.perf_counter() - started
         assert served.stop() == 0
     assert failures == [], failures[:5]
-    print(f"{TOTAL} requests in {elapsed:.1f}s ({TOTAL / elapsed:.0f}/s); RSS after each phase {rss}")
+    print(f"{TOTAL} requests in {elapsed:.1f}s ({TOTAL / elapsed:.0f}/s); RSS by phase {rss}")
     # The first phase takes the process to its high-water mark under this machine's load (calls in
     # flight at once, allocator arenas), so growth is measured from its end; after it RSS moves by
     # a few MiB either way with the load (measured: 85.7, 85.5, 89.2, 86.1 MiB). A leak grows with

@@ -17,7 +17,7 @@ never passes just because status is absent.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from google.protobuf import struct_pb2
@@ -349,7 +349,11 @@ class ObservedResources(Mapping[str, Observed]):
     def __getitem__(self, name: str) -> Observed:
         return (self._wrapped or self._all())[name]
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    @overload
+    def get(self, name: str, /) -> Observed | None: ...
+    @overload
+    def get(self, name: str, /, default: Observed | T) -> Observed | T: ...
+    def get(self, name: str, /, default: Any = None) -> Any:
         return (self._wrapped or self._all()).get(name, default)
 
     def is_ready(self, name: str) -> bool:

@@ -97,8 +97,8 @@ def test_twenty_thousand_requests_no_errors_no_leak() -> None:
     print(f"{TOTAL} requests in {elapsed:.1f}s ({TOTAL / elapsed:.0f}/s); RSS by phase {rss}")
     # The first phase takes the process to its high-water mark under this machine's load (calls in
     # flight at once, allocator arenas), so growth is measured from its end; after it RSS moves by
-    # a few MiB either way with the load (measured: 85.7, 85.5, 89.2, 86.1 MiB). A leak grows with
-    # every call, so it raises both of the last two phases, where one spike raises one: with 1 KiB
+    # a few MiB either way with the load (measured, KiB: 85,692 85,544 89,244 86,136). A leak grows
+    # with every call, so it raises both of the last two phases, where a spike raises one: at 1 KiB
     # per call they are 10 and 15 MiB above the first, so the bound (6 MiB, 7% of the process)
     # catches a leak of 0.6 KiB per call and more, and a spike of any size does not fail it.
     grown = min(rss[-2:]) - rss[0]

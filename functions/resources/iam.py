@@ -6,6 +6,7 @@ tags that IAM policies can grant access by (ABAC), so a developer's tags must no
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -26,6 +27,7 @@ def principal_tags(xr: Composite[Any]) -> dict[str, str]:
     return {k: v for k, v in xr.tags().items() if k.startswith("paved.dev/")}
 
 
+@functools.cache
 def trust_policy(service: str) -> str:
     """Who may assume the role: `service`. Pod Identity sessions are tagged, so a role pods
     assume must also allow sts:TagSession."""

@@ -8,6 +8,7 @@ public subnets, a /20 gives /23 and /26.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 from typing import Any
@@ -59,16 +60,22 @@ class Layout:
 
 def layout(params: ClusterParameters) -> Layout:
     network = params.network
-    vpc = _vpc_network(network.cidr)
-    private = list(vpc.subnets(prefixlen_diff=3))
-    public = list(private[-1].subnets(prefixlen_diff=3))
+    private, public = _eighths(network.cidr)
     zones = tuple(
-        Zone(name, name[-1], str(private[slot]), str(public[slot]))
+        Zone(name, name[-1], private[slot], public[slot])
         for name in _zone_names(params)
         for slot in [ZONE_SUFFIXES.index(name[-1])]
     )
     nat_zones = zones if network.nat_gateways == "perZone" else zones[:1]
     return Layout(zones, nat_zones)
+
+
+@functools.cache
+def _eighths(cidr: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The VPC's eighths (private subnets) and the last eighth's eighths (public subnets)."""
+    private = list(_vpc_network(cidr).subnets(prefixlen_diff=3))
+    public = private[-1].subnets(prefixlen_diff=3)
+    return tuple(map(str, private)), tuple(map(str, public))
 
 
 def _vpc_network(cidr: str) -> ipaddress.IPv4Network:

@@ -35,8 +35,14 @@ RELEASE_ANY_ORDER = (
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """`override` deep-merged over `base`: objects merge key by key, anything else is replaced."""
-    merged = copy.deepcopy(dict(base))
+    """`override` deep-merged over `base`: objects merge key by key, anything else is replaced.
+
+    Neither is modified; the result shares with `base` what `override` does not touch (a
+    resource is never modified once built), and copies what comes from `override`.
+    """
+    if not override:
+        return dict(base)
+    merged = dict(base)
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = merge(merged[key], value)
@@ -173,7 +179,7 @@ class Platform:
         self,
         component: str,
         service_account: tuple[str, str],
-        policy: dict[str, Any],
+        policy: dict[str, Any] | str,
         description: str,
     ) -> str:
         """An IAM role only `service_account` (namespace, name) can assume, through EKS Pod

@@ -35,12 +35,18 @@ def iam_policy(region: str) -> dict[str, Any]:
     return document
 
 
+@functools.cache
+def iam_policy_json(region: str) -> str:
+    """`iam_policy` as the IAM Policy's compact JSON, once per region (it is 10 KB)."""
+    return json.dumps(iam_policy(region), sort_keys=True, separators=(",", ":"))
+
+
 def compose(platform: Platform, cluster_name: str) -> str:
     xr = platform.xr
     association = platform.pod_identity(
         COMPONENT,
         SERVICE_ACCOUNT,
-        iam_policy(xr.params.region),
+        iam_policy_json(xr.params.region),
         f"AWS Load Balancer Controller of EKS cluster {cluster_name}",
     )
     _, service_account = SERVICE_ACCOUNT

@@ -3,8 +3,11 @@
 Stages, each gated on the previous one being observed Ready (and never un-composed once observed):
 network, IAM and the secrets key -> EKS cluster -> kubeconfig (ClusterAuth), vpc-cni, kube-proxy,
 access entries, OIDC -> node groups -> coredns, pod identity agent, EBS CSI driver -> helm and
-kubernetes ProviderConfigs -> in-cluster objects (the default StorageClass). Usages make deletion
-run the other way round: in-cluster objects, node groups, the cluster, and the VPC last.
+kubernetes ProviderConfigs -> in-cluster objects (the default StorageClass) -> the platform. Each
+resource is declared in a kit stage (`stages.py`: one `<Stage>Ready` condition each). Usages make
+deletion run the other way round: the platform and in-cluster objects, node groups, the cluster,
+then what the cluster held for its nodes (their way out to AWS, add-ons, the node role's
+policies, the EBS CSI driver's identity), and the VPC last (`tests/blueprints/test_deletion.py`).
 """
 
 from __future__ import annotations

@@ -37,12 +37,9 @@ RELEASE_ANY_ORDER = (
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """`override` deep-merged over `base`: objects merge key by key, anything else is replaced.
 
-    Neither is modified; the result shares with `base` what `override` does not touch (a
-    resource is never modified once built), and copies what comes from `override`.
+    A deep copy: components pass module-level values, which no resource may share.
     """
-    if not override:
-        return dict(base)
-    merged = dict(base)
+    merged = copy.deepcopy(dict(base))
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = merge(merged[key], value)

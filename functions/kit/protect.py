@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from functions.kit.desired import USAGE, Desired
 from functions.kit.shapes import Kind
@@ -53,24 +54,27 @@ def protect_composite(
     Like the kit's own Usages it belongs to no stage.
     """
     xr = out.xr
-    usage = xr.shape.plain(
-        USAGE,
-        xr.resource_name(key),
-        {
-            "spec": {
-                "of": {
-                    "apiVersion": of.api_version,
-                    "kind": of.kind,
-                    "resourceRef": {"name": of.name},
-                },
-                "by": {
-                    "apiVersion": xr.shape.api_version(by.kind),
-                    "kind": xr.shape.kind_name(by.kind),
-                    "resourceRef": {"name": xr.resource_name(by.key)},
-                },
-                "reason": reason,
-            }
-        },
-    )
+
+    def usage() -> dict[str, Any]:  # built only once it is emitted
+        return xr.shape.plain(
+            USAGE,
+            xr.resource_name(key),
+            {
+                "spec": {
+                    "of": {
+                        "apiVersion": of.api_version,
+                        "kind": of.kind,
+                        "resourceRef": {"name": of.name},
+                    },
+                    "by": {
+                        "apiVersion": xr.shape.api_version(by.kind),
+                        "kind": xr.shape.kind_name(by.kind),
+                        "resourceRef": {"name": xr.resource_name(by.key)},
+                    },
+                    "reason": reason,
+                }
+            },
+        )
+
     out.kit_keys.add(key)
     out.add(key, usage, after=after)

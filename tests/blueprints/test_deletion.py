@@ -8,37 +8,20 @@ import functools
 from pathlib import Path
 
 import pytest
-import yaml
-from support.compose import CLAIM_KINDS, EXAMPLES, namespaced
+from support.compose import EXAMPLE_XRS, EXAMPLES, example_id, replay_example
 
 from functions import simulate
-from functions.runner import FunctionRunner
-
-RUNNER = FunctionRunner()
-REQUIRED_CLUSTER = yaml.safe_load((EXAMPLES / "cluster/required-host.yaml").read_text())
-EXAMPLES_COMPOSING = [
-    path
-    for path in sorted(EXAMPLES.glob("*/*.yaml"))
-    if str(yaml.safe_load(path.read_text()).get("apiVersion", "")).startswith("platform.paved.dev/")
-    and "status" not in yaml.safe_load(path.read_text())
-]
 
 
 @functools.cache
 def composed(example: str, mode: str) -> dict[str, dict]:  # type: ignore[type-arg]
-    xr = simulate.as_xr(yaml.safe_load((EXAMPLES / example).read_text()), CLAIM_KINDS)
-    if mode == "namespaced" and not xr["metadata"].get("namespace"):
-        xr = namespaced(xr)
-    required = {"host": [REQUIRED_CLUSTER], "cluster": [REQUIRED_CLUSTER]}
-    return simulate.replay(RUNNER.run, xr, required=required)[-1].desired
+    return replay_example(EXAMPLES / example, mode)[-1].desired
 
 
 @pytest.mark.parametrize("mode", ["claim", "namespaced"])
-@pytest.mark.parametrize(
-    "example", EXAMPLES_COMPOSING, ids=lambda path: str(path.relative_to(EXAMPLES))
-)
+@pytest.mark.parametrize("example", EXAMPLE_XRS, ids=example_id)
 def test_deleting_the_xr_finishes(example: Path, mode: str) -> None:
-    resources = composed(str(example.relative_to(EXAMPLES)), mode)
+    resources = composed(example_id(example), mode)
     deletion = simulate.delete_all(resources)
     assert deletion.stuck == []
     assert sorted(key for wave in deletion.waves for key in wave) == sorted(resources)

@@ -55,6 +55,34 @@ def replay(xr: dict[str, Any], **kwargs: Any) -> list[simulate.Round]:
     return simulate.replay(RUNNER.run, xr, **kwargs)
 
 
+# Every example XR or claim, not the required resources beside them (which carry a status).
+EXAMPLE_XRS = [
+    path
+    for path in sorted(EXAMPLES.glob("*/*.yaml"))
+    if str((document := yaml.safe_load(path.read_text())).get("apiVersion", "")).startswith(
+        "platform.paved.dev/"
+    )
+    and "status" not in document
+]
+# The example of a Ready cluster, as Crossplane hands it to the XRs that run on one: tenants
+# (required resource "host") and databases placed on a cluster ("cluster").
+REQUIRED_CLUSTER = yaml.safe_load((EXAMPLES / "cluster/required-host.yaml").read_text())
+ON_THE_EXAMPLE_CLUSTER = {"host": [REQUIRED_CLUSTER], "cluster": [REQUIRED_CLUSTER]}
+
+
+def example_id(path: Path) -> str:
+    return str(path.relative_to(EXAMPLES))
+
+
+def replay_example(path: Path, mode: str = "claim") -> list[simulate.Round]:
+    """Every reconcile of an example until it settles, in claim or namespaced mode, on the
+    example cluster when it runs on one."""
+    xr = simulate.as_xr(yaml.safe_load(path.read_text()), CLAIM_KINDS)
+    if mode == "namespaced" and not xr["metadata"].get("namespace"):
+        xr = namespaced(xr)
+    return replay(xr, required=ON_THE_EXAMPLE_CLUSTER)
+
+
 def composed(xr: dict[str, Any], required: Any = None) -> dict[str, dict[str, Any]]:
     """Everything composed for `xr` once every resource is ready (the last reconcile's desired)."""
     return simulate.desired_resources(replay(xr, required=required)[-1].response)

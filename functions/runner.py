@@ -20,11 +20,12 @@ from functions.cache import Cached, ResponseCache, request_key
 from functions.input import Input
 from functions.kit.blueprint import Blueprint
 from functions.kit.composite import Composite, ParametersMemo
-from functions.kit.desired import Desired
+from functions.kit.desired import Desired, DesiredResource
 from functions.kit.errors import ComposeError, describe
 from functions.kit.observed import lookup
 from functions.policy import Policy, defaults_filler, enforce
 from functions.structs import (
+    Composed,
     ResourceMemo,
     field_header,
     length_delimited,
@@ -201,9 +202,7 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         }
         memo = self.memo
         if memo is not None:
-            entries.update(
-                memo.entries([(k, d.resource, d.ready) for k, d in out.resources.items()])
-            )
+            entries.update(memo.entries([composed(k, d) for k, d in out.resources.items()]))
         else:
             for key, desired in out.resources.items():
                 entries[key] = map_entry_parts(
@@ -270,6 +269,13 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         out = Desired(composite)
         blueprint.run(composite, out)
         return out
+
+
+def composed(key: str, desired: DesiredResource) -> Composed:
+    if desired.fingerprint is None:
+        return Composed(key, desired.resource, desired.ready)
+    # Built only if the memo does not hold it yet.
+    return Composed(key, lambda: desired.resource, desired.ready, desired.fingerprint)
 
 
 def _worst_severity(out: Desired) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import marshal
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from google.protobuf import struct_pb2
@@ -58,6 +58,21 @@ def set_value(value: struct_pb2.Value, item: Any) -> None:
 _MEMO_ENTRY_OVERHEAD = 200
 
 
+class Composed(NamedTuple):
+    """A desired resource to serialize as entry `name` of `State.resources`."""
+
+    name: str
+    # The resource, or (with a fingerprint) what builds it.
+    resource: dict[str, Any] | Callable[[], dict[str, Any]]
+    ready: bool
+    # What determines the resource's whole content, when that is cheaper to read than it.
+    fingerprint: tuple[Any, ...] | None = None
+
+
+def _built(resource: dict[str, Any] | Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    return resource() if callable(resource) else resource
+
+
 class ResourceMemo:
     """Serialized desired resources by content: an unchanged resource is not built again.
 
@@ -78,25 +93,27 @@ class ResourceMemo:
         A large resource (over 1/64 of the memo) is not memoised, nor copied into one entry: its
         parts are the entry's header and the resource's bytes.
         """
-        return self.entries([(name, resource, ready)])[name]
+        return self.entries([Composed(name, resource, ready)])[name]
 
-    def entries(
-        self, resources: Sequence[tuple[str, dict[str, Any], bool]]
-    ) -> dict[str, list[bytes]]:
-        """`entry` of each (name, resource, ready), by name: one pass, one lock for the hits."""
+    def entries(self, resources: Sequence[Composed]) -> dict[str, list[bytes]]:
+        """`entry` of each resource, by name: one pass, one lock for the hits.
+
+        A resource with a `fingerprint` is keyed on it instead of its content, and built only
+        when it is not memoised.
+        """
         parts: dict[str, list[bytes]] = {}
         keys: dict[str, bytes] = {}
         limit = self.max_bytes // 64
         dumps = marshal.dumps
-        for name, resource, ready in resources:
+        for name, resource, ready, fingerprint in resources:
             try:
-                key = dumps((name, ready, resource), 2)
+                key = dumps((name, ready, resource if fingerprint is None else fingerprint), 2)
             except ValueError:  # a type marshal does not know (an enum, a Mapping): no memo
                 key = b""
             if key and len(key) <= limit:
                 keys[name] = key
             else:
-                parts[name] = map_entry_parts(2, name, serialized_resource(resource, ready))
+                parts[name] = map_entry_parts(2, name, serialized_resource(_built(resource), ready))
         if not keys:
             return parts
         missed: list[tuple[str, bytes]] = []
@@ -111,11 +128,12 @@ class ResourceMemo:
                     parts[name] = [found]
         if not missed:
             return parts
-        by_name = {name: (resource, ready) for name, resource, ready in resources}
+        by_name = {item.name: item for item in resources}
         built = []
         for name, key in missed:
-            resource, ready = by_name[name]
-            data = b"".join(map_entry_parts(2, name, serialized_resource(resource, ready)))
+            item = by_name[name]
+            resource = _built(item.resource)
+            data = b"".join(map_entry_parts(2, name, serialized_resource(resource, item.ready)))
             parts[name] = [data]
             built.append((key, data))
         with self._lock:

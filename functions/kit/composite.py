@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -169,6 +170,15 @@ class Composite(Generic[P]):
 
     def tags(self, **extra: str) -> dict[str, str]:
         """The user's tags plus Paved's identifying tags, which win on conflict."""
+        if not extra:
+            return dict(self._tags)  # most resources: the same tags, a copy each
+        return self._tags_with(extra)
+
+    @functools.cached_property
+    def _tags(self) -> dict[str, str]:
+        return self._tags_with({})
+
+    def _tags_with(self, extra: dict[str, str]) -> dict[str, str]:
         tags = dict(self.params.tags)
         tags.update(extra)
         tags["paved.dev/managed-by"] = "paved"

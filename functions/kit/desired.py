@@ -68,10 +68,38 @@ class Requirement:
     namespace: str | None = None
 
 
-@dataclass(slots=True)
 class DesiredResource:
-    resource: dict[str, Any]
-    ready: bool
+    """A composed resource and whether it is ready.
+
+    The kit's own Usages are built only when read: their content is a function of a few names
+    (`fingerprint`), so the server serializes each once per fingerprint, not once per compose.
+    """
+
+    __slots__ = ("_build", "_resource", "fingerprint", "ready")
+
+    def __init__(
+        self,
+        resource: Resource | None,
+        ready: bool,
+        *,
+        build: Builder | None = None,
+        fingerprint: tuple[Any, ...] | None = None,
+    ) -> None:
+        self._resource = resource
+        self._build = build
+        self.ready = ready
+        self.fingerprint = fingerprint
+
+    @property
+    def resource(self) -> Resource:
+        resource = self._resource
+        if resource is None:
+            assert self._build is not None
+            resource = self._resource = self._build()
+        return resource
+
+    def __repr__(self) -> str:
+        return f"DesiredResource(resource={self.resource!r}, ready={self.ready!r})"
 
 
 class UsageRule(NamedTuple):
@@ -144,20 +172,36 @@ class Desired:
             self.uses(key, used)
         if delete_in_any_order is not None:
             self.any_delete_order[key] = delete_in_any_order
+        return self._emit(key, resource, after)
+
+    def _emit(self, key: str, resource: Resource | Builder, after: tuple[str, ...]) -> bool:
+        """Emit planned `key` if it is observed or everything in `after` is ready."""
+        ready = self._gate(key, after)
+        if ready is None:
+            return False
+        self.resources[key] = DesiredResource(
+            resource() if callable(resource) else resource, ready
+        )
+        return True
+
+    def _gate(self, key: str, after: tuple[str, ...]) -> bool | None:
+        """None while planned `key` waits for `after`, else whether it is ready (what it waits
+        for, or why it is not ready, goes into `waiting`)."""
         observed_resources = self.xr.observed
         observed = observed_resources.get(key)
-        if observed is None and after:
-            is_ready = observed_resources.is_ready
-            blockers = [dep for dep in after if not is_ready(dep)]
-            if blockers:
-                self.waiting[key] = _waiting_for(blockers)
-                return False
-        ready = observed is not None and observed.ready
-        built = resource() if callable(resource) else resource
-        self.resources[key] = DesiredResource(built, ready)
-        if not ready:
-            self.waiting[key] = "being created" if observed is None else observed.not_ready_reason()
-        return True
+        if observed is None:
+            if after:
+                is_ready = observed_resources.is_ready
+                blockers = [dep for dep in after if not is_ready(dep)]
+                if blockers:
+                    self.waiting[key] = _waiting_for(blockers)
+                    return None
+            self.waiting[key] = "being created"
+            return False
+        if observed.ready:
+            return True
+        self.waiting[key] = observed.not_ready_reason()
+        return False
 
     def uses(self, user: str, used: str, *, key: str | None = None) -> None:
         """Deletion order: `used` is not deleted while `user` exists.
@@ -333,35 +377,43 @@ class Desired:
             self.condition(type_, False, "Creating", f"waiting for {details}{more}")
 
     def _add_usages(self) -> None:
-        planned = self._planned_set
+        planned, planned_keys, after_of = self._planned_set, self.planned, self.after
         shape = self.xr.shape
-        header = {"apiVersion": shape.api_version(USAGE), "kind": shape.kind_name(USAGE)}
+        namespace = shape.namespace if shape.namespaced else None
+        header = (shape.api_version(USAGE), shape.kind_name(USAGE), namespace or "")
         for rule in self.usage_rules:
-            if rule.key in planned:
+            key, user, used = rule
+            if key in planned:
                 continue  # declared twice (add(uses=) and uses()): one Usage
-            if rule.user not in planned or rule.used not in planned:
+            if user not in planned or used not in planned:
                 continue  # a side is not composed (any more); an observed Usage is kept below
-            self.kit_keys.add(rule.key)
-            self.add(
-                rule.key,
-                lambda rule=rule: self._usage(rule, header),  # type: ignore[misc]
-                after=(rule.used, rule.user),
-            )
+            if key in self.removals:
+                raise ValueError(f"composition resource {key!r} is both added and removed")
+            # add(key, ..., after=(used, user)) without what a Usage never has (a stage, Usages
+            # of its own): a large blueprint composes dozens.
+            self.kit_keys.add(key)
+            planned_keys.append(key)
+            planned.add(key)
+            after = after_of[key] = (used, user)
+            ready = self._gate(key, after)
+            if ready is not None:
+                self.resources[key] = self._usage(rule, header, ready)
 
-    def _usage(self, rule: UsageRule, header: dict[str, str]) -> Resource:
+    def _usage(self, rule: UsageRule, header: tuple[str, str, str], ready: bool) -> DesiredResource:
         user, used = self.resources.get(rule.user), self.resources.get(rule.used)
         if user is None or used is None:
             # Both sides were Ready once (the Usage exists) but one is gated again: keep it.
             observed = self.xr.observed.get(rule.key)
             assert observed is not None
-            return observed.as_desired()
-        return {
-            **header,
-            "metadata": self.xr.shape.metadata(self.xr.resource_name(rule.key)),
-            # replayDeletion: once the user is gone, the used resource's blocked deletion is
-            # retried at once instead of after the garbage collector's back-off.
-            "spec": {"of": _usage_ref(used), "by": _usage_ref(user), "replayDeletion": True},
-        }
+            return DesiredResource(observed.as_desired(), ready)
+        name = self.xr.resource_name(rule.key)
+        of, by = _usage_ref(used), _usage_ref(user)
+        return DesiredResource(
+            None,
+            ready,
+            build=lambda: _usage(header, name, of, by),
+            fingerprint=(*header, name, *of, *by),
+        )
 
     def _keep_unplanned(self) -> None:
         """Keep every observed resource that is no longer planned, unless removed explicitly."""
@@ -416,13 +468,32 @@ class Desired:
         self.add(CONNECTION_SECRET_KEY, secret)
 
 
-def _usage_ref(desired: DesiredResource) -> dict[str, Any]:
+def _usage_ref(desired: DesiredResource) -> tuple[str, str, str]:
+    """apiVersion, kind and name of a resource a Usage names."""
     resource = desired.resource
+    return resource["apiVersion"], resource["kind"], resource["metadata"]["name"]
+
+
+def _usage(
+    header: tuple[str, str, str],
+    name: str,
+    of: tuple[str, str, str],
+    by: tuple[str, str, str],
+) -> Resource:
+    api_version, kind, namespace = header
+    metadata = {"name": name, "namespace": namespace} if namespace else {"name": name}
     return {
-        "apiVersion": resource["apiVersion"],
-        "kind": resource["kind"],
-        "resourceRef": {"name": resource["metadata"]["name"]},
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": metadata,
+        # replayDeletion: once the user is gone, the used resource's blocked deletion is
+        # retried at once instead of after the garbage collector's back-off.
+        "spec": {"of": _reference(*of), "by": _reference(*by), "replayDeletion": True},
     }
+
+
+def _reference(api_version: str, kind: str, name: str) -> dict[str, Any]:
+    return {"apiVersion": api_version, "kind": kind, "resourceRef": {"name": name}}
 
 
 def _is_usage(kind: str | None) -> bool:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from functions import bench, simulate
 from functions.blueprints import BLUEPRINTS
 from functions.runner import FunctionRunner
-from functions.structs import ResourceMemo, fill_struct
+from functions.structs import Composed, ResourceMemo, fill_struct
 
 JSON = st.recursive(
     st.none()
@@ -83,9 +83,9 @@ def test_the_resource_memo_is_bounded_in_bytes() -> None:
 def test_memoised_entries_are_protobufs_own_bytes_whether_they_hit_or_not() -> None:
     memo = ResourceMemo(max_bytes=64 * 4096)
     resources = [
-        ("small", {"kind": "Thing", "spec": {"size": 1, "tags": ["a"]}}, True),
-        ("large", {"kind": "Thing", "data": {"blob": "x" * 5000}}, False),  # over 1/64: not kept
-        ("unmarshallable", {"kind": "Thing", "spec": OrderedDict(a=1)}, True),
+        Composed("small", {"kind": "Thing", "spec": {"size": 1, "tags": ["a"]}}, True),
+        Composed("large", {"kind": "Thing", "data": {"blob": "x" * 5000}}, False),  # over 1/64: not kept
+        Composed("unmarshallable", {"kind": "Thing", "spec": OrderedDict(a=1)}, True),
     ]
 
     def expected(name: str, resource: dict[str, Any], ready: bool) -> bytes:
@@ -96,10 +96,26 @@ def test_memoised_entries_are_protobufs_own_bytes_whether_they_hit_or_not() -> N
 
     for _ in range(2):  # the second pass hits the memo
         parts = memo.entries(resources)
-        for name, resource, ready in resources:
+        for name, resource, ready, _ in resources:
             assert b"".join(parts[name]) == expected(name, resource, ready)
             assert b"".join(memo.entry(name, resource, ready)) == expected(name, resource, ready)
     assert len(memo) == 1
+
+
+def test_a_fingerprinted_resource_is_built_only_when_it_is_not_memoised() -> None:
+    """The kit's Usages: keyed on the few names that make their content, built on a miss."""
+    memo = ResourceMemo(max_bytes=64 * 4096)
+    builds: list[int] = []
+
+    def build() -> dict[str, Any]:
+        builds.append(1)
+        return {"kind": "Usage", "spec": {"of": {"name": "a"}, "by": {"name": "b"}}}
+
+    usage = Composed("usage", build, True, ("Usage", "a", "b"))
+    first, again = memo.entries([usage]), memo.entries([usage])
+    assert len(builds) == 1
+    assert b"".join(first["usage"]) == b"".join(again["usage"])
+    assert b"".join(first["usage"]) == b"".join(ResourceMemo(0).entry("usage", build(), True))
 
 
 def test_a_compose_leaves_no_reference_cycles() -> None:

@@ -23,6 +23,7 @@ from functions.kit.composite import Composite, ParametersMemo
 from functions.kit.desired import Desired, DesiredResource
 from functions.kit.errors import ComposeError, describe
 from functions.kit.observed import lookup
+from functions.kit.wire import parse_request
 from functions.policy import Policy, defaults_filler, enforce
 from functions.structs import (
     Composed,
@@ -126,7 +127,7 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):
         next call.
         """
         try:
-            req = fnv1.RunFunctionRequest.FromString(data)
+            req = parse_request(data)
         except DecodeError as error:
             rsp = fnv1.RunFunctionResponse()
             rsp.meta.ttl.FromTimedelta(datetime.timedelta(seconds=self.ttl_seconds))

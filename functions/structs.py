@@ -106,8 +106,9 @@ class ResourceMemo:
         limit = self.max_bytes // 64
         dumps = marshal.dumps
         for name, resource, ready, fingerprint in resources:
+            content: Any = resource if fingerprint is None else fingerprint
             try:
-                key = dumps((name, ready, resource if fingerprint is None else fingerprint), 2)
+                key = dumps((name, ready, content), 2)
             except ValueError:  # a type marshal does not know (an enum, a Mapping): no memo
                 key = b""
             if key and len(key) <= limit:

@@ -179,9 +179,7 @@ class Desired:
         ready = self._gate(key, after)
         if ready is None:
             return False
-        self.resources[key] = DesiredResource(
-            resource() if callable(resource) else resource, ready
-        )
+        self.resources[key] = DesiredResource(resource() if callable(resource) else resource, ready)
         return True
 
     def _gate(self, key: str, after: tuple[str, ...]) -> bool | None:

@@ -16,11 +16,14 @@ never passes just because status is absent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from typing import Any, TypeVar, overload
 
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from google.protobuf import struct_pb2
+from google.protobuf.message import Message
+
+from functions.kit import wire
 
 Fields = MutableMapping[str, struct_pb2.Value]  # a Struct's `fields`
 
@@ -124,44 +127,93 @@ def _type_name(value: Any) -> str:
 
 
 class Observed:
-    """One observed composed resource."""
+    """One observed composed resource.
 
-    __slots__ = ("_conditions", "_fields", "_notes", "_ready", "_resource", "key")
+    Read from the request as the server parses it (`functions.kit.wire`): the resource's fields
+    and theirs are parsed, objects deeper down are parsed when a path first goes through them.
+    """
+
+    __slots__ = (
+        "_condition_list",
+        "_conditions",
+        "_notes",
+        "_ready",
+        "_resource",
+        "_structs",
+        "_top",
+        "key",
+    )
 
     def __init__(
-        self, resource: fnv1.Resource, key: str = "", notes: list[str] | None = None
+        self, resource: fnv1.Resource | Message, key: str = "", notes: list[str] | None = None
     ) -> None:
-        self._resource = resource
+        # An ObservedResource (the server's parse); a Resource composed in process is converted.
+        self._resource = wire.observed_resource(resource)
         # Held, so that protobuf does not build its wrapper again on every read.
-        self._fields: Fields = resource.resource.fields
+        self._top: Any = self._resource.resource.fields
+        # The objects two levels down parsed so far (status.atProvider), by their path.
+        self._structs: dict[tuple[str, str], struct_pb2.Struct | None] | None = None
         self.key = key
         # Where odd values are noted; the kit reports each as a Warning.
         self._notes = notes if notes is not None else []
         # Conditions by type, read once (None until one is asked for).
-        self._conditions: dict[str, struct_pb2.Value | None] | None = None
+        self._conditions: dict[str, Any] | None = None
+        self._condition_list: Sequence[Any] | None = None
         # Readiness, read once: gates ask for it many times per compose.
         self._ready: bool | None = None
 
+    def _value(self, path: tuple[str, ...]) -> struct_pb2.Value | None:
+        """The Value at a non-empty `path`, None when a step is missing.
+
+        A step through a value that is not an object reads protobuf's empty default in its
+        place, where the next key is missing.
+        """
+        outer = self._top.get(path[0])
+        if outer is None:
+            return None
+        if len(path) == 1:
+            return self._parsed(outer, path)
+        inner = outer.struct_value.fields.get(path[1])
+        if inner is None:
+            return None
+        if len(path) == 2:
+            return self._parsed(inner, path)
+        struct = self._struct(path[0], path[1], inner)
+        return None if struct is None else _value_at(struct.fields, path[2:])
+
+    def _struct(self, first: str, second: str, inner: Any) -> struct_pb2.Struct | None:
+        structs = self._structs
+        if structs is None:
+            structs = self._structs = {}
+        found = structs.get((first, second), False)
+        if found is False:
+            found = structs[(first, second)] = wire.as_struct(inner)
+            if found is None and inner.WhichOneof("kind") == "struct_value":
+                self._note(f"{first}.{second} is not a valid protobuf Struct")
+        return found  # type: ignore[return-value]
+
+    def _parsed(self, value: Any, path: tuple[str, ...]) -> struct_pb2.Value | None:
+        parsed = wire.as_value(value)
+        if parsed is None:
+            self._note(f"{'.'.join(path)} is not a valid protobuf Value")
+        return parsed
+
     def get(self, *path: str) -> Any:
         """A field by path, e.g. `observed.get("status", "atProvider", "arn")`; None if absent."""
-        if len(path) == 1:
-            value = self._fields.get(path[0])
-        elif path:
-            value = _value_at(self._fields, path)
-        else:
-            return _plain_fields(self._fields)
+        if not path:
+            return {key: self.get(key) for key in self._top}
+        value = self._value(path)
         return None if value is None else _plain(value)
 
     def string(self, *path: str) -> str | None:
         """A string field, or None if absent or another type (not noted: for hot paths)."""
-        value = _value_at(self._fields, path)
+        value = self._value(path)
         if value is None or value.WhichOneof("kind") != "string_value":
             return None
         return value.string_value
 
     def at_provider(self, field: str) -> Any:
-        value = _value_at(self._fields, ("status", "atProvider", field))
-        return None if value is None else _plain(value)
+        return self.get("status", "atProvider", field)
 
     # -- typed reads: a value of the wrong type is unknown (None), and noted -------------------
 
@@ -214,7 +266,7 @@ class Observed:
 
     def connection_text(self, name: str) -> str | None:
         """A connection detail as text; None if absent or not UTF-8 (noted, value never shown)."""
-        value = self._resource.connection_details.get(name)
+        value: bytes | None = self._resource.connection_details.get(name)
         if value is None:
             return None
         try:
@@ -237,18 +289,21 @@ class Observed:
         if note not in self._notes:
             self._notes.append(note)
 
-    def _condition_values(self) -> Iterable[struct_pb2.Value]:
-        # Through protobuf's empty defaults when status is not an object or conditions not a
-        # list (see _value_at): no conditions then. `in` then `[]` is faster than `.get`.
-        fields = self._fields
-        if "status" not in fields:
-            return ()
-        fields = fields["status"].struct_value.fields
-        if "conditions" not in fields:
-            return ()
-        return fields["conditions"].list_value.values
+    def _condition_values(self) -> Sequence[Any]:
+        """status.conditions, each with `.struct_value.fields` (none when status is not an object
+        or conditions not a list: protobuf's empty defaults)."""
+        conditions = self._condition_list
+        if conditions is None:
+            conditions = ()
+            status = self._top.get("status")
+            if status is not None:
+                found = status.struct_value.fields.get("conditions")
+                if found is not None:
+                    conditions = found.list_value.values
+            self._condition_list = conditions
+        return conditions
 
-    def _find_condition(self, type_: str) -> struct_pb2.Value | None:
+    def _find_condition(self, type_: str) -> Any:
         if self._conditions is None:
             self._conditions = {}
         elif type_ in self._conditions:
@@ -265,7 +320,7 @@ class Observed:
 
     def condition(self, type_: str) -> dict[str, Any] | None:
         found = self._find_condition(type_)
-        return None if found is None else _plain(found)
+        return None if found is None else _plain_fields(found.struct_value.fields)
 
     @property
     def ready(self) -> bool:
@@ -292,7 +347,8 @@ class Observed:
 
     @property
     def connection_details(self) -> Mapping[str, bytes]:
-        return self._resource.connection_details
+        details: Mapping[str, bytes] = self._resource.connection_details
+        return details
 
     def as_desired(self) -> dict[str, Any]:
         """This resource as it was desired: identity and spec, without what the server added."""
@@ -317,7 +373,7 @@ class Observed:
     def _is_managed(self) -> bool:
         # Managed resources (anything with spec.forProvider) always report a Ready condition
         # eventually; until they do they are not ready. Secrets, ProviderConfigs and Usages don't.
-        spec = self._fields.get("spec")
+        spec = self._top.get("spec")
         return spec is not None and "forProvider" in spec.struct_value.fields
 
 

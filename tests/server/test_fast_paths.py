@@ -84,7 +84,8 @@ def test_memoised_entries_are_protobufs_own_bytes_whether_they_hit_or_not() -> N
     memo = ResourceMemo(max_bytes=64 * 4096)
     resources = [
         Composed("small", {"kind": "Thing", "spec": {"size": 1, "tags": ["a"]}}, True),
-        Composed("large", {"kind": "Thing", "data": {"blob": "x" * 5000}}, False),  # over 1/64: not kept
+        # Over 1/64 of the memo: not kept.
+        Composed("large", {"kind": "Thing", "data": {"blob": "x" * 5000}}, False),
         Composed("unmarshallable", {"kind": "Thing", "spec": OrderedDict(a=1)}, True),
     ]
 

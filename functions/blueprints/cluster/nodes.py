@@ -131,17 +131,15 @@ def immutable_settings(
 
 
 def observed_settings(observed: Observed) -> dict[str, Any]:
-    for_provider = observed.get("spec", "forProvider") or {}
-    if not isinstance(for_provider, dict):
-        for_provider = {}
-    refs = for_provider.get("subnetIdRefs")
-    names = (
+    settings = {
+        field: observed.get("spec", "forProvider", field) for field in IMMUTABLE_FIELDS[:-1]
+    }
+    refs = observed.get("spec", "forProvider", "subnetIdRefs")
+    settings["subnetIdRefs"] = (
         sorted(str(r.get("name")) for r in refs if isinstance(r, dict))
         if isinstance(refs, list)
         else None
     )
-    settings = {field: for_provider.get(field) for field in IMMUTABLE_FIELDS[:-1]}
-    settings["subnetIdRefs"] = names
     return settings
 
 

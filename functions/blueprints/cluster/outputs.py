@@ -27,7 +27,6 @@ def cluster_info(xr: Composite[ClusterParameters], net: Layout) -> ClusterInfo |
     cluster = xr.observed.get(CLUSTER_KEY)
     if cluster is None:
         return None
-    vpc_config = cluster.at_provider("vpcConfig")
     identity = cluster.at_provider("identity") or []
     current = ClusterInfo(
         isolation="dedicated",
@@ -42,22 +41,20 @@ def cluster_info(xr: Composite[ClusterParameters], net: Layout) -> ClusterInfo |
         vpc_id=_text(_at_provider(xr, "vpc", "id")),
         private_subnet_ids=_ids(xr, private_subnet_keys(net)),
         public_subnet_ids=_ids(xr, public_subnet_keys(net)),
-        node_security_group_id=_text(vpc_config.get("clusterSecurityGroupId"))
-        if isinstance(vpc_config, dict)
-        else None,
+        node_security_group_id=_text(
+            cluster.get("status", "atProvider", "vpcConfig", "clusterSecurityGroupId")
+        ),
         provider_config_name=provider_config_name(xr)
         if xr.observed.get("kubernetes-provider-config") is not None
         else None,
     )
     # Observed status missing (a restore, an adoption): keep what was reported before rather than
     # forget it, so the connection secret and the XRs placed on this cluster lose nothing.
+    missing = [name for name in ClusterInfo.model_fields if getattr(current, name) is None]
+    if not missing:
+        return current
     previous = read_status(ClusterInfo, xr.status.get("cluster")) or ClusterInfo()
-    kept = {
-        name: getattr(previous, name)
-        for name in ClusterInfo.model_fields
-        if getattr(current, name) is None
-    }
-    return current.model_copy(update=kept)
+    return current.model_copy(update={name: getattr(previous, name) for name in missing})
 
 
 def _text(value: Any) -> str | None:

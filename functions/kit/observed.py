@@ -44,6 +44,9 @@ def _plain(value: struct_pb2.Value) -> Any:
     return getattr(value, kind)
 
 
+_NO_FIELDS: Fields = struct_pb2.Struct().fields
+
+
 def _plain_fields(fields: Fields) -> dict[str, Any]:
     # Keys, then each value: a protobuf map's items() is collections.abc's generator doing that.
     return {key: _plain(fields[key]) for key in fields}
@@ -157,8 +160,8 @@ class Observed:
         # Where odd values are noted; the kit reports each as a Warning.
         self._notes = notes if notes is not None else []
         # Conditions by type, read once (None until one is asked for).
-        self._conditions: dict[str, Any] | None = None
-        self._condition_list: Sequence[Any] | None = None
+        self._conditions: dict[str, Fields | None] | None = None
+        self._condition_list: list[Fields] | None = None
         # Readiness, read once: gates ask for it many times per compose.
         self._ready: bool | None = None
 
@@ -289,38 +292,44 @@ class Observed:
         if note not in self._notes:
             self._notes.append(note)
 
-    def _condition_values(self) -> Sequence[Any]:
-        """status.conditions, each with `.struct_value.fields` (none when status is not an object
-        or conditions not a list: protobuf's empty defaults)."""
-        conditions = self._condition_list
-        if conditions is None:
-            conditions = ()
-            status = self._top.get("status")
-            if status is not None:
-                found = status.struct_value.fields.get("conditions")
-                if found is not None:
-                    conditions = found.list_value.values
-            self._condition_list = conditions
-        return conditions
+    def _condition_fields(self) -> Iterator[Fields]:
+        """Each of status.conditions' fields, parsed when first read (none when status is not an
+        object or conditions not a list: protobuf's empty defaults)."""
+        parsed = self._condition_list
+        if parsed is None:
+            parsed = self._condition_list = []
+        for index, element in enumerate(self._condition_elements()):
+            if index == len(parsed):
+                struct = wire.as_struct(element)
+                parsed.append(_NO_FIELDS if struct is None else struct.fields)
+            yield parsed[index]
 
-    def _find_condition(self, type_: str) -> Any:
+    def _condition_elements(self) -> Sequence[Any]:
+        status = self._top.get("status")
+        if status is not None:
+            conditions = status.struct_value.fields.get("conditions")
+            if conditions is not None:
+                return conditions.list_value.values  # type: ignore[no-any-return]
+        return ()
+
+    def _find_condition(self, type_: str) -> Fields | None:
         if self._conditions is None:
             self._conditions = {}
         elif type_ in self._conditions:
             return self._conditions[type_]
         found = None
         # Straight from the protobuf: converting every condition to dicts cost more than the rest.
-        for value in self._condition_values():
-            condition_type = value.struct_value.fields.get("type")
+        for fields in self._condition_fields():
+            condition_type = fields.get("type")
             if condition_type is not None and condition_type.string_value == type_:
-                found = value
+                found = fields
                 break
         self._conditions[type_] = found
         return found
 
     def condition(self, type_: str) -> dict[str, Any] | None:
         found = self._find_condition(type_)
-        return None if found is None else _plain_fields(found.struct_value.fields)
+        return None if found is None else _plain_fields(found)
 
     @property
     def ready(self) -> bool:
@@ -332,8 +341,7 @@ class Observed:
 
     def _read_ready(self) -> bool:
         # _find_condition("Ready") inlined: this runs for every observed resource of a compose.
-        for value in self._condition_values():
-            fields = value.struct_value.fields
+        for fields in self._condition_fields():
             if "type" in fields and fields["type"].string_value == "Ready":
                 return "status" in fields and fields["status"].string_value == "True"
         return not self._is_managed()

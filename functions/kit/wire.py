@@ -76,9 +76,10 @@ def _file() -> descriptor_pb2.FileDescriptorProto:
         syntax="proto3",
         dependency=[fnv1.DESCRIPTOR.name, struct_pb2.DESCRIPTOR.name],
     )
-    # A list of objects (status.conditions), each a real Struct.
+    # A list (status.conditions, metadata.managedFields): each object kept serialized.
     element = file.message_type.add(name="ObjectElement")
-    _add_field(element, "struct_value", 5, message, f".{struct_pb2.Struct.DESCRIPTOR.full_name}")
+    element.oneof_decl.add(name="kind")
+    _add_field(element, "struct_value", 5, _FIELD.TYPE_BYTES, oneof=0)
     elements = file.message_type.add(name="ObjectList")
     _add_field(elements, "values", 1, message, f".{_PACKAGE}.ObjectElement", repeated=True)
     # Two levels down (status.atProvider): an object stays serialized.

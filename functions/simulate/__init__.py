@@ -11,6 +11,7 @@ Used by `paved render --until-ready`, the tests' reconcile replays and the bench
 
 from functions.kit.observed import lookup
 from functions.resources.names import EXTERNAL_NAME
+from functions.simulate.apiserver import as_stored
 from functions.simulate.claims import (
     SecretRef,
     as_xr,
@@ -65,6 +66,7 @@ __all__ = [
     "Round",
     "Run",
     "SecretRef",
+    "as_stored",
     "as_xr",
     "claim_to_xr",
     "configure_xr",

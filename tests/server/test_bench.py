@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from support import crds
 
 from functions import bench
 from functions.kit.observed import lookup
+from functions.runner import FunctionRunner
 
 
 @pytest.fixture(scope="module")
@@ -29,3 +31,36 @@ def test_the_largest_workload_is_the_cluster_claim_with_its_platform(
 def test_only_runs_the_blueprints_asked_for_and_refuses_unknown_ones() -> None:
     with pytest.raises(RuntimeError, match="no example of XNothing composes"):
         bench.run(requests=50, scaling=False, kinds=["XNothing"])
+
+
+def test_requests_carry_each_composed_resource_as_the_api_server_returns_it(
+    found: dict[str, bench.Workload],
+) -> None:
+    big = bench.largest(found)
+    assert big.replayed is not None
+    xr = lookup(big.request.observed.composite.resource)
+    for key, resource in big.request.observed.resources.items():
+        stored = lookup(resource.resource)
+        replayed = lookup(big.replayed.observed.resources[key].resource)
+        metadata = stored["metadata"]
+        assert metadata["labels"]["crossplane.io/composite"] == xr["metadata"]["name"], key
+        assert metadata["ownerReferences"][0]["controller"] is True
+        managers = [entry["manager"] for entry in metadata["managedFields"]]
+        assert managers[0].startswith("apiextensions.crossplane.io/composed/")
+        if "forProvider" in stored["spec"]:
+            assert metadata["finalizers"] == ["finalizer.managedresource.crossplane.io"]
+        # Valid against the CRD wherever the replay's own object is.
+        assert set(crds.validate(stored)) <= set(crds.validate(replayed)), key
+    assert len(big.request.SerializeToString()) > 2 * len(big.replayed.SerializeToString())
+
+
+def test_what_the_api_server_adds_changes_nothing_paved_composes(
+    found: dict[str, bench.Workload],
+) -> None:
+    big = bench.largest(found)
+    assert big.replayed is not None
+    runner = FunctionRunner(cache_bytes=0)
+    stored, replayed = runner.run(big.request), runner.run(big.replayed)
+    assert stored.desired == replayed.desired
+    assert list(stored.results) == list(replayed.results)
+    assert list(stored.conditions) == list(replayed.conditions)

@@ -1,0 +1,212 @@
+"""A composed resource as Crossplane reads it from the API server, and sends it to a function.
+
+Crossplane puts each observed composed resource into the request whole (`xfn.AsStruct` of the
+object its client read, crossplane/crossplane internal/controller/apiextensions/composite
+composition_functions.go `AsState`), so besides what the provider reports it carries what the API
+server, Crossplane and the provider wrote into it:
+
+- Crossplane's composed-resource metadata (`RenderComposedResourceMetadata`, composition_render.go):
+  the `crossplane.io/composite` label (and the claim's labels), the XR as controller owner;
+- the API server's: uid, generation, creationTimestamp, resourceVersion, and `managedFields`, one
+  entry per field manager: Crossplane's server-side apply (`ComposedFieldOwnerName`: the fields the
+  function composed), the provider's update of the object (annotations, finalizer) and of its
+  status subresource;
+- the provider's: the managed-resource finalizer and create annotations (crossplane-runtime),
+  upjet's `upjet.crossplane.io/provider-meta`, `LastAsyncOperation` and `AsyncOperation`
+  conditions and `tagsAll`, and the CRD's default `managementPolicies`;
+- `observedGeneration` on conditions (crossplane-runtime's `Condition`).
+
+The replay's observed resources leave all of this out (`functions.simulate.providers.observe`
+keeps what Paved reads); `paved bench` sends it, because it is what Crossplane sends.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from typing import Any
+
+from functions.simulate.claims import uid
+from functions.simulate.providers import TRANSITION_TIME
+
+COMPOSITE_LABEL = "crossplane.io/composite"
+CLAIM_LABELS = ("crossplane.io/claim-name", "crossplane.io/claim-namespace")
+MANAGED_FINALIZER = "finalizer.managedresource.crossplane.io"
+PROVIDER_MANAGER = "provider"
+# crossplane-runtime's managed reconciler, around creating the external resource (pkg/meta).
+CREATE_ANNOTATIONS = (
+    "crossplane.io/external-create-pending",
+    "crossplane.io/external-create-succeeded",
+)
+# Provider groups built with upjet: its annotation (timeouts, schema version; "null" when there
+# are none) and the conditions of its asynchronous operations.
+UPJET_GROUP_SUFFIXES = (".upbound.io",)
+PROVIDER_META = "upjet.crossplane.io/provider-meta"
+UPJET_CONDITIONS = (("LastAsyncOperation", "Success"), ("AsyncOperation", "Finished"))
+
+
+def as_stored(resource: dict[str, Any], composite: dict[str, Any]) -> dict[str, Any]:
+    """`resource` (observed, composed for `composite`) as the API server returns it."""
+    stored = copy.deepcopy(resource)
+    composed = copy.deepcopy(resource)  # what Crossplane applied, before anything is added
+    metadata = stored.setdefault("metadata", {})
+    xr_metadata = composite.get("metadata") or {}
+    xr_labels = xr_metadata.get("labels") or {}
+    labels = metadata.setdefault("labels", {})
+    labels[COMPOSITE_LABEL] = xr_labels.get(COMPOSITE_LABEL) or xr_metadata.get("name", "")
+    if all(xr_labels.get(label) for label in CLAIM_LABELS):
+        labels.update({label: xr_labels[label] for label in CLAIM_LABELS})
+    owner = {
+        "apiVersion": composite.get("apiVersion", ""),
+        "kind": composite.get("kind", ""),
+        "name": xr_metadata.get("name", ""),
+        "uid": xr_metadata.get("uid") or uid("xr", str(xr_metadata.get("name"))),
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+    metadata["ownerReferences"] = [owner]
+    metadata.setdefault("uid", uid(str(metadata.get("namespace", "")), str(metadata.get("name"))))
+    metadata["generation"] = 1
+    metadata["creationTimestamp"] = TRANSITION_TIME
+    metadata.setdefault("resourceVersion", "1")
+
+    spec = stored.get("spec")
+    managed = isinstance(spec, dict) and "forProvider" in spec
+    if isinstance(spec, dict) and managed:
+        spec.setdefault("managementPolicies", ["*"])
+    upjet = str(stored.get("apiVersion", "")).partition("/")[0].endswith(UPJET_GROUP_SUFFIXES)
+    provider_annotations: list[str] = []
+    if managed:
+        metadata["finalizers"] = [MANAGED_FINALIZER]
+        annotations = metadata.setdefault("annotations", {})
+        for annotation in CREATE_ANNOTATIONS:
+            annotations[annotation] = TRANSITION_TIME
+        provider_annotations = list(CREATE_ANNOTATIONS)
+        if upjet:
+            annotations[PROVIDER_META] = "null"
+            provider_annotations.append(PROVIDER_META)
+        if "crossplane.io/external-name" in annotations:
+            provider_annotations.append("crossplane.io/external-name")
+    status = stored.get("status")
+    if isinstance(status, dict):
+        at_provider = status.get("atProvider")
+        if upjet and isinstance(at_provider, dict) and isinstance(at_provider.get("tags"), dict):
+            at_provider["tagsAll"] = dict(at_provider["tags"])
+        conditions = status.get("conditions")
+        if isinstance(conditions, list):
+            if upjet and managed:
+                conditions += [
+                    {
+                        "type": type_,
+                        "status": "True",
+                        "reason": reason,
+                        "lastTransitionTime": TRANSITION_TIME,
+                    }
+                    for type_, reason in UPJET_CONDITIONS
+                ]
+            for condition in conditions:
+                if isinstance(condition, dict):
+                    condition["observedGeneration"] = 1
+
+    api_version = str(stored.get("apiVersion", ""))
+    entries = [
+        _managed_fields(
+            api_version,
+            _composed_field_owner(composite),
+            "Apply",
+            _composed_fields(composed, labels, owner),
+        )
+    ]
+    if managed:
+        provider_fields: dict[str, Any] = {
+            "f:metadata": {
+                "f:annotations": {f"f:{a}": {} for a in sorted(provider_annotations)},
+                "f:finalizers": {".": {}, f'v:"{MANAGED_FINALIZER}"': {}},
+            }
+        }
+        entries.append(_managed_fields(api_version, PROVIDER_MANAGER, "Update", provider_fields))
+    if isinstance(status, dict):
+        status_fields = {"f:status": {".": {}, **_field_set(status, list_keys={"conditions"})}}
+        entries.append(
+            _managed_fields(
+                api_version, PROVIDER_MANAGER, "Update", status_fields, subresource="status"
+            )
+        )
+    metadata["managedFields"] = entries
+    return stored
+
+
+def _composed_field_owner(composite: dict[str, Any]) -> str:
+    """crossplane's ComposedFieldOwnerName: the prefix and sha256(name + GroupKind)."""
+    api_version = str(composite.get("apiVersion", ""))
+    group_kind = f"{composite.get('kind', '')}.{api_version.partition('/')[0]}"
+    name = str((composite.get("metadata") or {}).get("name", ""))
+    digest = hashlib.sha256((name + group_kind).encode()).hexdigest()
+    return f"apiextensions.crossplane.io/composed/{digest}"
+
+
+def _composed_fields(
+    composed: dict[str, Any], labels: dict[str, str], owner: dict[str, Any]
+) -> dict[str, Any]:
+    """The fields Crossplane's server-side apply owns: what the function composed, plus the
+    composed-resource metadata Crossplane renders."""
+    metadata = composed.get("metadata") or {}
+    fields: dict[str, Any] = {
+        "f:metadata": {
+            "f:annotations": {f"f:{k}": {} for k in sorted(metadata.get("annotations") or {})},
+            "f:labels": {f"f:{k}": {} for k in sorted(labels)},
+            "f:ownerReferences": {f'k:{{"uid":"{owner["uid"]}"}}': {}},
+        }
+    }
+    for key, value in composed.items():
+        if key not in ("apiVersion", "kind", "metadata", "status"):
+            fields[f"f:{key}"] = _field_set(value) if isinstance(value, dict) else {}
+    return fields
+
+
+def _field_set(
+    value: dict[str, Any], list_keys: frozenset[str] | set[str] = frozenset()
+) -> dict[str, Any]:
+    """A FieldsV1 set: every field of `value`, objects nested; lists named in `list_keys` are
+    keyed by their elements' `type` (how conditions merge), other lists are atomic."""
+    fields: dict[str, Any] = {}
+    for key, inner in value.items():
+        if isinstance(inner, dict):
+            fields[f"f:{key}"] = {".": {}, **_field_set(inner)}
+        elif key in list_keys and isinstance(inner, list):
+            fields[f"f:{key}"] = {
+                ".": {},
+                **{
+                    "k:" + json.dumps({"type": element.get("type")}, separators=(",", ":")): {
+                        ".": {},
+                        **{f"f:{field}": {} for field in element},
+                    }
+                    for element in inner
+                    if isinstance(element, dict)
+                },
+            }
+        else:
+            fields[f"f:{key}"] = {}
+    return fields
+
+
+def _managed_fields(
+    api_version: str,
+    manager: str,
+    operation: str,
+    fields: dict[str, Any],
+    *,
+    subresource: str | None = None,
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "apiVersion": api_version,
+        "fieldsType": "FieldsV1",
+        "fieldsV1": fields,
+        "manager": manager,
+        "operation": operation,
+        "time": TRANSITION_TIME,
+    }
+    if subresource:
+        entry["subresource"] = subresource
+    return entry

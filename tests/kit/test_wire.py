@@ -7,16 +7,20 @@ serialized until read; whatever a blueprint reads must come out as from
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from google.protobuf import struct_pb2
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.compose import EXAMPLE_XRS, example_id, replay_example
 
 from functions import bench
 from functions.kit import wire
 from functions.kit.observed import Observed, lookup
+from functions.runner import FunctionRunner
 
 SCALARS = st.one_of(
     st.none(),
@@ -127,3 +131,17 @@ def test_an_object_that_does_not_parse_is_unknown_and_noted() -> None:
     assert notes == [
         "observed thing: status.atProvider is not a valid protobuf Struct; treated as unknown"
     ]
+
+
+@pytest.mark.parametrize("mode", ["claim", "namespaced"])
+@pytest.mark.parametrize("path", EXAMPLE_XRS, ids=example_id)
+def test_what_the_api_server_adds_to_observed_objects_changes_nothing_composed(
+    path: Path, mode: str
+) -> None:
+    """Every reconcile of every example, its observed resources as Crossplane reads them from the
+    API server (managedFields, owner, labels, finalizers...), through the server's parse: the
+    same response."""
+    runner = FunctionRunner(cache_bytes=0)
+    for round_ in replay_example(path, mode):
+        stored = bench.as_crossplane_reads_it(round_.request).SerializeToString()
+        assert fnv1.RunFunctionResponse.FromString(runner.run_bytes(stored)) == round_.response

@@ -143,8 +143,8 @@ def as_crossplane_reads_it(req: fnv1.RunFunctionRequest) -> fnv1.RunFunctionRequ
     stored = fnv1.RunFunctionRequest()
     stored.CopyFrom(req)
     composite = lookup(req.observed.composite.resource)
-    for resource in stored.observed.resources.values():
-        observed = simulate.as_stored(lookup(resource.resource), composite)
+    for key, resource in stored.observed.resources.items():
+        observed = simulate.as_stored(key, lookup(resource.resource), composite)
         resource.resource.Clear()
         resource.resource.update(observed)
     return stored

@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import json
 import sys
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,16 +27,16 @@ from crossplane.function.proto.v1 import run_function_pb2 as fnv1
 from functions import simulate
 from functions.blueprints import BLUEPRINTS
 from functions.kit.blueprint import GROUP, VERSION
-from functions.kit.composite import CLAIM_NAME_LABEL, CLAIM_NAMESPACE_LABEL
+from functions.kit.composite import CLAIM_NAME_LABEL
 from functions.kit.observed import lookup
 from functions.package_meta import FUNCTION_NAME
 from functions.runner import FunctionRunner
+from functions.simulate.apiserver import composed_metadata
 
 API_VERSION = f"{GROUP}/{VERSION}"
 RENDER_API_VERSION = "render.crossplane.io/v1beta1"
 # crossplane render's stand-in for lastTransitionTime: a real time would be noise.
 CONDITION_TIME = "2024-01-01T00:00:00Z"
-COMPOSITE_LABEL = "crossplane.io/composite"
 COMPOSITION_RESOURCE_NAME = simulate.COMPOSITION_RESOURCE_NAME
 DEFAULT_STEP = "compose"
 # Crossplane reserves these condition types; a function cannot set them on the XR.
@@ -444,61 +443,6 @@ def _first_n_and_some_more(names: list[str], n: int = 3) -> str:
     if len(names) == n:
         return f"{', '.join(names[: n - 1])}, and {names[n - 1]}"
     return ", ".join(names)
-
-
-def _uid(xr: dict[str, Any]) -> str:
-    """The XR's uid, else the deterministic one Crossplane's render engine gives it."""
-    metadata = _metadata(xr)
-    if metadata.get("uid"):
-        return str(metadata["uid"])
-    group, _, version = str(xr["apiVersion"]).rpartition("/")
-    gvk = f"{group}/{version}, Kind={xr['kind']}"
-    identity = f"{gvk}\x00{metadata.get('namespace') or ''}\x00{metadata['name']}"
-    return str(uuid.uuid5(uuid.UUID(int=0), identity))
-
-
-def composed_metadata(
-    resource: dict[str, Any],
-    xr: dict[str, Any],
-    key: str,
-    observed: dict[str, Any] | None,
-) -> dict[str, Any]:
-    """What Crossplane sets on a composed resource (RenderComposedResourceMetadata)."""
-    resource = copy.deepcopy(resource)
-    metadata = resource.setdefault("metadata", {})
-    if observed is not None:
-        for field_name in ("name", "namespace", "generateName"):
-            value = _metadata(observed).get(field_name)
-            if value:
-                metadata[field_name] = value
-    xr_metadata = _metadata(xr)
-    xr_labels = xr_metadata.get("labels") or {}
-    prefix = xr_labels.get(COMPOSITE_LABEL) or xr_metadata["name"]
-    if not metadata.get("name") and not metadata.get("generateName"):
-        metadata["generateName"] = f"{prefix}-"
-    if xr_metadata.get("namespace"):
-        metadata["namespace"] = xr_metadata["namespace"]
-    metadata.setdefault("annotations", {})[COMPOSITION_RESOURCE_NAME] = key
-    labels = metadata.setdefault("labels", {})
-    labels[COMPOSITE_LABEL] = prefix
-    claim_ref = (xr.get("spec") or {}).get("claimRef") or {}
-    if xr_labels.get(CLAIM_NAME_LABEL) and xr_labels.get(CLAIM_NAMESPACE_LABEL):
-        labels[CLAIM_NAME_LABEL] = xr_labels[CLAIM_NAME_LABEL]
-        labels[CLAIM_NAMESPACE_LABEL] = xr_labels[CLAIM_NAMESPACE_LABEL]
-    elif claim_ref:
-        labels[CLAIM_NAME_LABEL] = claim_ref.get("name", "")
-        labels[CLAIM_NAMESPACE_LABEL] = claim_ref.get("namespace", "")
-    owner = {
-        "apiVersion": xr["apiVersion"],
-        "kind": xr["kind"],
-        "name": xr_metadata["name"],
-        "uid": _uid(xr),
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
-    others = [o for o in metadata.get("ownerReferences") or [] if o.get("uid") != owner["uid"]]
-    metadata["ownerReferences"] = [*others, owner]
-    return resource
 
 
 def _condition(type_: str, status: str, reason: str, message: str = "") -> dict[str, Any]:

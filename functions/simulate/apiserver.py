@@ -1,4 +1,5 @@
-"""A composed resource as Crossplane reads it from the API server, and sends it to a function.
+"""A composed resource as Crossplane writes it (`composed_metadata`, which `paved render` shows
+too) and as it reads it back from the API server and sends it to a function (`as_stored`).
 
 Crossplane puts each observed composed resource into the request whole (`xfn.AsStruct` of the
 object its client read, crossplane/crossplane internal/controller/apiextensions/composite
@@ -25,13 +26,15 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import uuid
 from typing import Any
 
+from functions.kit.composite import CLAIM_NAME_LABEL, CLAIM_NAMESPACE_LABEL
 from functions.simulate.claims import uid
 from functions.simulate.providers import TRANSITION_TIME
+from functions.simulate.requests import COMPOSITION_RESOURCE_NAME
 
 COMPOSITE_LABEL = "crossplane.io/composite"
-CLAIM_LABELS = ("crossplane.io/claim-name", "crossplane.io/claim-namespace")
 MANAGED_FINALIZER = "finalizer.managedresource.crossplane.io"
 PROVIDER_MANAGER = "provider"
 # crossplane-runtime's managed reconciler, around creating the external resource (pkg/meta).
@@ -46,26 +49,73 @@ PROVIDER_META = "upjet.crossplane.io/provider-meta"
 UPJET_CONDITIONS = (("LastAsyncOperation", "Success"), ("AsyncOperation", "Finished"))
 
 
-def as_stored(resource: dict[str, Any], composite: dict[str, Any]) -> dict[str, Any]:
-    """`resource` (observed, composed for `composite`) as the API server returns it."""
-    stored = copy.deepcopy(resource)
-    composed = copy.deepcopy(resource)  # what Crossplane applied, before anything is added
-    metadata = stored.setdefault("metadata", {})
-    xr_metadata = composite.get("metadata") or {}
+def composite_uid(xr: dict[str, Any]) -> str:
+    """The XR's uid, else the deterministic one Crossplane's render engine gives it."""
+    metadata = _metadata_of(xr)
+    if metadata.get("uid"):
+        return str(metadata["uid"])
+    group, _, version = str(xr["apiVersion"]).rpartition("/")
+    gvk = f"{group}/{version}, Kind={xr['kind']}"
+    identity = f"{gvk}\x00{metadata.get('namespace') or ''}\x00{metadata['name']}"
+    return str(uuid.uuid5(uuid.UUID(int=0), identity))
+
+
+def composed_metadata(
+    resource: dict[str, Any],
+    xr: dict[str, Any],
+    key: str,
+    observed: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """What Crossplane sets on a composed resource (RenderComposedResourceMetadata)."""
+    resource = copy.deepcopy(resource)
+    metadata = resource.setdefault("metadata", {})
+    if observed is not None:
+        for field_name in ("name", "namespace", "generateName"):
+            value = _metadata_of(observed).get(field_name)
+            if value:
+                metadata[field_name] = value
+    xr_metadata = _metadata_of(xr)
     xr_labels = xr_metadata.get("labels") or {}
+    prefix = xr_labels.get(COMPOSITE_LABEL) or xr_metadata["name"]
+    if not metadata.get("name") and not metadata.get("generateName"):
+        metadata["generateName"] = f"{prefix}-"
+    if xr_metadata.get("namespace"):
+        metadata["namespace"] = xr_metadata["namespace"]
+    metadata.setdefault("annotations", {})[COMPOSITION_RESOURCE_NAME] = key
     labels = metadata.setdefault("labels", {})
-    labels[COMPOSITE_LABEL] = xr_labels.get(COMPOSITE_LABEL) or xr_metadata.get("name", "")
-    if all(xr_labels.get(label) for label in CLAIM_LABELS):
-        labels.update({label: xr_labels[label] for label in CLAIM_LABELS})
+    labels[COMPOSITE_LABEL] = prefix
+    claim_ref = (xr.get("spec") or {}).get("claimRef") or {}
+    if xr_labels.get(CLAIM_NAME_LABEL) and xr_labels.get(CLAIM_NAMESPACE_LABEL):
+        labels[CLAIM_NAME_LABEL] = xr_labels[CLAIM_NAME_LABEL]
+        labels[CLAIM_NAMESPACE_LABEL] = xr_labels[CLAIM_NAMESPACE_LABEL]
+    elif claim_ref:
+        labels[CLAIM_NAME_LABEL] = claim_ref.get("name", "")
+        labels[CLAIM_NAMESPACE_LABEL] = claim_ref.get("namespace", "")
     owner = {
-        "apiVersion": composite.get("apiVersion", ""),
-        "kind": composite.get("kind", ""),
-        "name": xr_metadata.get("name", ""),
-        "uid": xr_metadata.get("uid") or uid("xr", str(xr_metadata.get("name"))),
+        "apiVersion": xr["apiVersion"],
+        "kind": xr["kind"],
+        "name": xr_metadata["name"],
+        "uid": composite_uid(xr),
         "controller": True,
         "blockOwnerDeletion": True,
     }
-    metadata["ownerReferences"] = [owner]
+    others = [o for o in metadata.get("ownerReferences") or [] if o.get("uid") != owner["uid"]]
+    metadata["ownerReferences"] = [*others, owner]
+    return resource
+
+
+def _metadata_of(document: dict[str, Any]) -> dict[str, Any]:
+    metadata: dict[str, Any] = document.get("metadata") or {}
+    return metadata
+
+
+def as_stored(key: str, resource: dict[str, Any], composite: dict[str, Any]) -> dict[str, Any]:
+    """Observed `resource` (composition resource `key` of `composite`) as the API server returns
+    it."""
+    composed = composed_metadata(resource, composite, key, resource)  # what Crossplane applied
+    stored = copy.deepcopy(composed)
+    metadata = stored["metadata"]
+    labels, owner = metadata["labels"], metadata["ownerReferences"][-1]
     metadata.setdefault("uid", uid(str(metadata.get("namespace", "")), str(metadata.get("name"))))
     metadata["generation"] = 1
     metadata["creationTimestamp"] = TRANSITION_TIME

@@ -154,9 +154,10 @@ def _ref_id(prefix: str, r: dict[str, Any], ref: dict[str, Any]) -> str:
 def _ec2(prefix: str, arn_type: str | None = None) -> Fake:
     def fake(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any], dict[str, bytes]]:
         resource_id = _named_id(prefix, r)
-        computed: dict[str, Any] = {"id": resource_id, "ownerId": ACCOUNT_ID}
-        if arn_type:
+        computed: dict[str, Any] = {"id": resource_id}
+        if arn_type:  # what has an ARN has an owner (the associations have neither)
             computed["arn"] = _arn("ec2", _region(r), f"{arn_type}/{resource_id}")
+            computed["ownerId"] = ACCOUNT_ID
         return computed, {}
 
     return fake
@@ -235,6 +236,38 @@ def _eks_cluster_auth(
     return {"lastRefreshTime": TRANSITION_TIME}, {"kubeconfig": kubeconfig.encode()}
 
 
+def _without_references(value: Any) -> Any:
+    """`value` without reference and selector fields, at any depth: upjet's status holds what the
+    references resolved to, not the references."""
+    if isinstance(value, dict):
+        return {
+            k: _without_references(v)
+            for k, v in value.items()
+            if not k.endswith(("Ref", "Refs", "Selector"))
+        }
+    if isinstance(value, list):
+        return [_without_references(v) for v in value]
+    return value
+
+
+def _helm_release(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """provider-helm's Release status (v1beta1): the installed chart version and revision."""
+    chart = r["spec"]["forProvider"].get("chart") or {}
+    return {
+        "releaseDescription": "Install complete",
+        "revision": 1,
+        "state": "deployed",
+        "version": chart.get("version", ""),
+    }, {}
+
+
+def _kubernetes_object(
+    r: dict[str, Any], external_name: str
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """provider-kubernetes' Object status: the object as it was applied."""
+    return {"manifest": copy.deepcopy(r["spec"]["forProvider"].get("manifest") or {})}, {}
+
+
 def _eks_arn(kind: str, field: str = "arn") -> Fake:
     def fake(r: dict[str, Any], external_name: str) -> tuple[dict[str, Any], dict[str, bytes]]:
         return {field: _arn("eks", _region(r), f"{kind}/{external_name}")}, {}
@@ -288,6 +321,8 @@ FAKES: dict[Kind | str, Fake] = {
     kinds.ACCESS_ENTRY: _eks_arn("access-entry", "accessEntryArn"),
     kinds.IDENTITY_PROVIDER_CONFIG: _eks_arn("identityproviderconfig"),
     kinds.POD_IDENTITY_ASSOCIATION: _eks_pod_identity_association,
+    kinds.HELM_RELEASE: _helm_release,
+    kinds.KUBERNETES_OBJECT: _kubernetes_object,
 }
 
 # Kinds whose AWS name is the external name, defaulting to metadata.name (upjet's name
@@ -309,6 +344,13 @@ NAMED_BY_EXTERNAL_NAME: frozenset[Kind] = frozenset(
 
 # Kinds that report conditions without being managed resources of the AWS family.
 _CONDITIONED = (kinds.HELM_RELEASE, kinds.KUBERNETES_OBJECT)
+# Parameters upjet adds to a kind's spec that are not Terraform attributes: never in its status.
+SPEC_ONLY: dict[Kind, tuple[str, ...]] = {kinds.DB_INSTANCE: ("autoGeneratePassword",)}
+# Managed resources whose provider is not built with upjet, or whose status is not its parameters
+# (ClusterAuth): `status.atProvider` holds only what their fake reports, as their CRDs say.
+OWN_STATUS: frozenset[Kind] = frozenset(
+    {kinds.HELM_RELEASE, kinds.KUBERNETES_OBJECT, kinds.CLUSTER_AUTH}
+)
 
 
 def _by_api(kind_set: Iterable[Kind]) -> dict[tuple[str, str], Kind]:
@@ -345,18 +387,23 @@ def observe(key: str, desired: dict[str, Any], *, ready: bool = True) -> Observe
         named = kind in NAMED_BY_EXTERNAL_NAME
         default_name = metadata.get("name", key) if named else fake_id("id", *identity)
         external_name = annotations.get(EXTERNAL_NAME) or default_name
-        at_provider = {
-            k: v
-            for k, v in spec["forProvider"].items()
-            if not k.endswith(("Ref", "Refs", "Selector"))
-        }
-        at_provider["id"] = external_name
         fake = (FAKES.get(kind) if kind else None) or FAKES.get(str(resource.get("kind")))
-        if fake:
-            computed, details = fake(resource, external_name)
-            at_provider.update(computed)
+        if kind in OWN_STATUS:
+            # Not upjet: the provider reports its own fields, not the parameters it was given.
+            at_provider, details = fake(resource, external_name) if fake else ({}, {})
+            resource_id = external_name
+        else:
+            # upjet: every parameter, then what AWS computed (the id among it).
+            at_provider = _without_references(spec["forProvider"])
+            for parameter in SPEC_ONLY.get(kind, ()) if kind else ():
+                at_provider.pop(parameter, None)
+            at_provider["id"] = external_name
+            if fake:
+                computed, details = fake(resource, external_name)
+                at_provider.update(computed)
+            resource_id = str(at_provider["id"])
         # IdentifierFromProvider: the annotation is whatever id the provider reads back.
-        annotations[EXTERNAL_NAME] = external_name if named else str(at_provider["id"])
+        annotations[EXTERNAL_NAME] = external_name if named else resource_id
         status["atProvider"] = at_provider
         status["conditions"] = _conditions(ready)
     elif kind in _CONDITIONED:

@@ -4,10 +4,9 @@ Parsing every observed resource into protobuf Values was a sixth of a large comp
 it went on what no blueprint reads: every value under `metadata`, `spec.forProvider` and
 `status.atProvider`. `ObservedRequest` has the wire layout of `RunFunctionRequest`, and every
 field is the SDK's own message except the observed resources: there each field of the resource
-(`status`) and each field of those (`status.atProvider`) is parsed, objects below that are kept
-as their serialized `google.protobuf.Struct` (parsed when first read, see
-`functions.kit.observed`), and `status.conditions` is parsed all the way (every compose reads
-every resource's readiness).
+(`status`) and each field of those (`status.atProvider`) is parsed; objects below that, and each
+element of a list (`status.conditions`, `metadata.managedFields`), are kept as their serialized
+`google.protobuf.Struct`, parsed when first read (see `functions.kit.observed`).
 
 Anything the view does not name (a number, a boolean, a list that is not of objects) is kept by
 protobuf as an unknown field and read back exactly by serializing the value again (`as_value`).
@@ -25,7 +24,6 @@ from google.protobuf.message import DecodeError, Message
 
 _PACKAGE = "paved.wire.v1"
 _FIELD = descriptor_pb2.FieldDescriptorProto
-_VALUE = f".{struct_pb2.Value.DESCRIPTOR.full_name}"
 
 
 def _add_field(
@@ -157,7 +155,8 @@ def as_value(value: Message) -> struct_pb2.Value | None:
 
 
 def as_struct(value: Message) -> struct_pb2.Struct | None:
-    """The object an InnerValue holds (serialized); None when it holds none or it does not parse."""
+    """The object an InnerValue or a list's element holds (serialized); None when it holds none
+    or it does not parse."""
     if value.WhichOneof("kind") != "struct_value":
         return None
     try:
